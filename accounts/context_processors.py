@@ -1,0 +1,14 @@
+from django.utils.translation import gettext_lazy as _
+
+NAV_BY_ROLE = {
+    "patient": [("schedules:today", _("Today")), ("my_details", _("My details"))],
+    "nurse": [("clinics:dashboard", _("Patients"))],
+    "clinic_admin": [("clinics:settings", _("Clinic settings"))],
+}
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    return {"nav_items": NAV_BY_ROLE.get(user.role, [])}

@@ -1,0 +1,75 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+
+class SubmitHelperMixin:
+    """Gives a form a crispy helper with one full-width submit button."""
+
+    submit_label = _("Save")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-lg w-100"))
+
+
+class LoginForm(SubmitHelperMixin, auth_forms.AuthenticationForm):
+    submit_label = _("Sign in")
+
+    error_messages = {
+        "invalid_login": _(
+            "That username and password do not match. Check them and try again; "
+            "after several failed tries, sign-in from this device pauses for a while."
+        ),
+        "inactive": _("This account has been deactivated. Contact your clinic."),
+    }
+
+
+class TokenForm(SubmitHelperMixin, forms.Form):
+    submit_label = _("Verify")
+
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off"}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        return self.cleaned_data["token"].replace(" ", "").strip()
+
+
+class SetupTokenForm(TokenForm):
+    submit_label = _("Turn on two-factor authentication")
+
+    token = forms.CharField(
+        label=_("Code from your app"),
+        max_length=8,
+        help_text=_("After adding the account, type the 6-digit code your app shows."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class RecoveryCodesForm(SubmitHelperMixin, forms.Form):
+    """Carries only the CSRF token and a clear button: make new recovery codes."""
+
+    submit_label = _("Make new recovery codes")
+
+
+class PasswordChangeForm(SubmitHelperMixin, auth_forms.PasswordChangeForm):
+    submit_label = _("Change password")
+
+
+class PasswordResetForm(SubmitHelperMixin, auth_forms.PasswordResetForm):
+    submit_label = _("Send reset link")
+
+
+class SetPasswordForm(SubmitHelperMixin, auth_forms.SetPasswordForm):
+    submit_label = _("Set new password")

@@ -1,0 +1,80 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from accounts.selectors import user_has_two_factor
+
+LOGIN_AT_SESSION_KEY = "_auth_login_at"
+
+
+def stamp_login_time(sender, request, user, **kwargs) -> None:
+    """Receiver of `user_logged_in`: the absolute session lifetime counts from here."""
+    request.session[LOGIN_AT_SESSION_KEY] = timezone.now().timestamp()
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session 12 hours after login, however active it has been.
+
+    The 30-minute idle limit is Django's own: SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST
+    moves the server-side expiry forward on every request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            login_at = request.session.setdefault(LOGIN_AT_SESSION_KEY, now)
+            if now - login_at > settings.SESSION_ABSOLUTE_LIFETIME.total_seconds():
+                logout(request)
+                messages.info(
+                    request, _("You were signed out after 12 hours. Please sign in again.")
+                )
+                return redirect(_login_url(request))
+        return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """Staff must enrol and use a second factor; a patient who turned it on must use it.
+
+    Until then, only the two-factor pages, logout and static files answer.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not user.is_verified() and not _exempt(request.path):
+            if user_has_two_factor(user):
+                return redirect(_with_next("accounts:two_factor_verify", request))
+            if user.requires_two_factor:
+                messages.info(
+                    request, _("Your role requires two-factor authentication. Set it up to go on.")
+                )
+                return redirect(_with_next("accounts:two_factor_setup", request))
+        return self.get_response(request)
+
+
+def _exempt(path: str) -> bool:
+    exempt = (
+        reverse("accounts:two_factor_setup"),
+        reverse("accounts:two_factor_verify"),
+        reverse("accounts:logout"),
+        settings.STATIC_URL,
+    )
+    return path.startswith(exempt)
+
+
+def _with_next(url_name: str, request) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': request.get_full_path()})}"
+
+
+def _login_url(request) -> str:
+    return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}"

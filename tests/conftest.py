@@ -1,0 +1,108 @@
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+from tests import factories
+
+# pytest-django's live_server runs Django in a thread beside Playwright's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(django_db_blocker):
+    """The suite runs as production does (debug off, hashed static files), so collect them once."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser; no background traffic off this machine."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+def _service_up(url: str) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis. Under CI a missing Redis fails the test; elsewhere it skips."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        if IN_CI:
+            pytest.fail("REDIS_URL is not set under CI: the Redis tests must run")
+        pytest.skip("REDIS_URL is not set (the CI run sets it)")
+    if not _service_up(url):
+        pytest.fail(f"Redis at {url} is not answering")
+    return url
+
+
+@pytest.fixture
+def clinic(db):
+    return factories.ClinicFactory()
+
+
+@pytest.fixture
+def other_clinic(db):
+    return factories.ClinicFactory()
+
+
+@pytest.fixture
+def patient(clinic):
+    return factories.PatientFactory(clinic=clinic)
+
+
+@pytest.fixture
+def other_patient(clinic):
+    return factories.PatientFactory(clinic=clinic)
+
+
+@pytest.fixture
+def nurse(clinic):
+    return factories.NurseFactory(clinics=[clinic])
+
+
+@pytest.fixture
+def other_nurse(other_clinic):
+    """A stranger: a nurse of another clinic."""
+    return factories.NurseFactory(clinics=[other_clinic])
+
+
+@pytest.fixture
+def clinic_admin(clinic):
+    return factories.ClinicAdminFactory(clinics=[clinic])
+
+
+@pytest.fixture
+def verified_client(client):
+    """Sign a user in with their second factor already passed, as after a real code."""
+
+    def sign_in(user):
+        factories.verified_login(client, user)
+        return client
+
+    return sign_in

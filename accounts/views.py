@@ -96,7 +96,7 @@ def two_factor_verify(request):
 def recovery_codes(request):
     if not user_has_two_factor(request.user):
         return redirect("accounts:two_factor_setup")
-    form = forms.RecoveryCodesForm(request.POST or None)
+    form = forms.RecoveryCodesForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         request.session[RECOVERY_CODES_SESSION_KEY] = services.recovery_codes_regenerate(
             user=request.user

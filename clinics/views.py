@@ -29,7 +29,8 @@ def clinic_settings(request):
     clinic = selectors.clinic_managed_by(request.user)
     if clinic is None:
         return render(request, "clinics/no_clinic.html")
-    form = forms.ClinicSettingsForm(request.POST or None, instance=clinic)
+    initial = {"name": clinic.name, "time_zone": clinic.time_zone}
+    form = forms.ClinicSettingsForm(request.POST or None, initial=initial)
     if form.is_valid():
         services.clinic_update_settings(clinic=clinic, **form.cleaned_data)
         messages.success(request, _("Clinic settings saved."))
@@ -41,7 +42,8 @@ def clinic_settings(request):
 @role_required(User.Role.PATIENT)
 def my_details(request):
     patient = get_object_or_404(selectors.patient_of(request.user))
-    form = forms.PatientDetailsForm(request.POST or None, instance=patient)
+    initial = {"time_zone": patient.time_zone, "dose_time": patient.dose_time}
+    form = forms.PatientDetailsForm(request.POST or None, initial=initial)
     if form.is_valid():
         try:
             services.patient_update_details(

@@ -1,5 +1,6 @@
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.core.management.base import BaseCommand, CommandError
+from kombu.exceptions import OperationalError
 
 from reminders.tasks import ping
 
@@ -15,6 +16,6 @@ class Command(BaseCommand):
             answer = ping.delay().get(timeout=timeout)
         except CeleryTimeout:
             raise CommandError(f"no Celery worker answered within {timeout:g} s") from None
-        except Exception as exc:  # the broker itself is down or unreachable
+        except OperationalError as exc:  # the broker itself is down or unreachable
             raise CommandError(f"could not reach the Celery broker: {exc}") from None
         self.stdout.write(f"worker {answer['hostname']} answered")

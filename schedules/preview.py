@@ -1,0 +1,44 @@
+"""A regimen's schedule as the `schedule_preview` command prints it and staff see it.
+
+The JSON shape is a contract other tools read: see the README.
+"""
+
+from datetime import UTC, date, time
+from decimal import Decimal
+
+from schedules import scheduler
+from schedules.models import Regimen
+from schedules.specs import phase_spec
+
+
+def regimen_preview(
+    regimen: Regimen, *, start_on: date, until: date, at: time, zone_name: str
+) -> dict:
+    """Every dose and lab check on or before `until`, open and lifelong phases included."""
+    phases = list(regimen.phases.order_by("position"))
+    zone = scheduler.zone_for(zone_name)
+    plan = scheduler.plan_doses(
+        [phase_spec(phase) for phase in phases], start_on=start_on, until=until, at=at, zone=zone
+    )
+    medication = regimen.medication.slug
+    doses = [
+        {
+            "phase": dose.phase + 1,
+            "due": dose.due_at.astimezone(zone).isoformat(),
+            "due_utc": dose.due_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "amount": _number(phases[dose.phase].amount),
+            "unit": phases[dose.phase].unit,
+            "route": phases[dose.phase].route,
+            "medication": medication,
+        }
+        for dose in plan
+    ]
+    labs = [
+        {"due": check.due_on.isoformat(), "tests": list(check.tests)}
+        for check in scheduler.plan_lab_checks(start_on, until=until)
+    ]
+    return {"protocol": regimen.slug, "timezone": zone_name, "doses": doses, "labs": labs}
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)

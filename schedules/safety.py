@@ -1,0 +1,71 @@
+"""The safety rules of clinical-rules.md section 4, as plain functions.
+
+The prescribing service and the patient's pages call these; nothing here writes.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from schedules.models import LabResult, Route
+
+CYANOCOBALAMIN = "cyanocobalamin"
+PLATELETS_PAUSE_BELOW = Decimal("25")
+PLATELETS_FINE_NEEDLE_UP_TO = Decimal("50")
+
+
+@dataclass
+class PrescribingCheck:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def prescribing_check(
+    *,
+    medication_slug: str,
+    routes: list[str],
+    renal_impairment: bool,
+    renal_acknowledged: bool,
+    folic_acid_before_b12: bool,
+) -> PrescribingCheck:
+    """Section 4 at prescribing time (sources 000-004).
+
+    IV cyanocobalamin is refused; renal impairment with cyanocobalamin needs an
+    acknowledgement (hydroxocobalamin or methylcobalamin suggested); folic acid started
+    before B12 warns.
+    """
+    check = PrescribingCheck()
+    cyano = medication_slug == CYANOCOBALAMIN
+    if cyano and Route.IV in routes:
+        check.errors.append(
+            _("Cyanocobalamin must not be given intravenously (IV). Choose an IM regimen.")
+        )
+    if cyano and renal_impairment and not renal_acknowledged:
+        check.errors.append(
+            _(
+                "Renal impairment with cyanocobalamin: consider hydroxocobalamin or "
+                "methylcobalamin instead. To prescribe cyanocobalamin anyway, tick the "
+                "acknowledgement."
+            )
+        )
+    if folic_acid_before_b12:
+        check.warnings.append(
+            _(
+                "Folic acid was started before B12 treatment: folic acid alone can mask B12 "
+                "deficiency while nerve damage progresses. Review the folic acid prescription."
+            )
+        )
+    return check
+
+
+def platelet_status(platelets_10e9_l: Decimal | None) -> str:
+    """Section 4: below 25 pause at-home injections; 25 to 50 fine needle and pressure;
+    above 50 standard. No result yet: standard."""
+    if platelets_10e9_l is None:
+        return LabResult.PlateletStatus.STANDARD
+    if platelets_10e9_l < PLATELETS_PAUSE_BELOW:
+        return LabResult.PlateletStatus.PAUSE
+    if platelets_10e9_l <= PLATELETS_FINE_NEEDLE_UP_TO:
+        return LabResult.PlateletStatus.FINE_NEEDLE
+    return LabResult.PlateletStatus.STANDARD

@@ -1,0 +1,28 @@
+"""Services write: keyword-only, atomic, raising ValidationError a person can read."""
+
+from schedules.services.events import (
+    injection_event_log,
+    injection_event_skip,
+    injection_events_mark_missed,
+)
+from schedules.services.labs import lab_result_record
+from schedules.services.prescriptions import (
+    PhaseChoice,
+    Prescribed,
+    prescription_create,
+    prescription_phase_end,
+)
+from schedules.services.schedule import RebuildResult, prescription_schedule_rebuild
+
+__all__ = [
+    "PhaseChoice",
+    "Prescribed",
+    "RebuildResult",
+    "injection_event_log",
+    "injection_event_skip",
+    "injection_events_mark_missed",
+    "lab_result_record",
+    "prescription_create",
+    "prescription_phase_end",
+    "prescription_schedule_rebuild",
+]

@@ -1,0 +1,137 @@
+"""What really happened to a dose: logged as taken, skipped, or missed (2.7, 2.9)."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from schedules import scheduler
+from schedules.models import InjectionEvent, Prescription
+from schedules.services.schedule import prescription_schedule_rebuild
+from schedules.specs import phase_spec
+
+Status = InjectionEvent.Status
+LOGGABLE = (Status.PLANNED, Status.MISSED)
+
+
+@transaction.atomic
+def injection_event_log(
+    *,
+    event: InjectionEvent,
+    given_at: datetime,
+    actor,
+    now: datetime,
+    site: str = "",
+    lot: str = "",
+    notes: str = "",
+) -> InjectionEvent:
+    """Log a dose as given. A missed dose given late may still be logged: 2.7 counts the
+    next dose from the one actually given. The plan moves at once."""
+    event = _locked(event)
+    if event.status not in LOGGABLE:
+        raise ValidationError(
+            _("This dose is already recorded as %(status)s.")
+            % {"status": event.get_status_display()}
+        )
+    _check_given_at(event, given_at, now)
+    _check_no_later_history(event)
+    event.status = Status.TAKEN
+    event.given_at, event.site, event.lot, event.notes = given_at, site, lot.strip(), notes.strip()
+    event.logged_by, event.logged_at = actor, now
+    event.save()
+    _audit(event, actor, "Dose logged as given", {"given_at": given_at.isoformat(), "site": site})
+    prescription_schedule_rebuild(prescription=event.prescription, now=now)
+    return event
+
+
+@transaction.atomic
+def injection_event_skip(*, event: InjectionEvent, reason: str, actor, now: datetime):
+    """Skip a dose with a reason; a count phase grows by one dose (2.7)."""
+    event = _locked(event)
+    if event.status != Status.PLANNED:
+        raise ValidationError(_("Only a planned dose can be skipped."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the dose is skipped."))
+    _check_no_later_history(event)
+    event.status, event.notes = Status.SKIPPED, reason.strip()
+    event.logged_by, event.logged_at = actor, now
+    event.save()
+    _audit(event, actor, "Dose skipped", {"reason": reason.strip()})
+    prescription_schedule_rebuild(prescription=event.prescription, now=now)
+    return event
+
+
+def injection_events_mark_missed(*, now: datetime) -> int:
+    """Mark every planned dose whose window (2.9) has closed as missed; rebuild the plans it
+    touches, so a count phase gains its extra dose (2.7). Returns how many were marked."""
+    candidates = (
+        InjectionEvent.objects.filter(
+            status=Status.PLANNED,
+            due_at__lte=now,
+            prescription__status=Prescription.Status.ACTIVE,
+        )
+        .select_related("phase", "prescription")
+        .order_by("prescription_id", "due_at")
+    )
+    closed = [event for event in candidates if _window_closed(event, now)]
+    by_prescription: dict[int, list[int]] = {}
+    for event in closed:
+        by_prescription.setdefault(event.prescription_id, []).append(event.pk)
+    for prescription_id, ids in by_prescription.items():
+        with transaction.atomic():
+            marked = InjectionEvent.objects.filter(pk__in=ids, status=Status.PLANNED).update(
+                status=Status.MISSED
+            )
+            if marked:
+                prescription = Prescription.objects.get(pk=prescription_id)
+                prescription_schedule_rebuild(prescription=prescription, now=now)
+    return len(closed)
+
+
+def _window_closed(event: InjectionEvent, now: datetime) -> bool:
+    zone = scheduler.zone_for(event.prescription.time_zone)
+    _first, last = scheduler.dose_window(phase_spec(event.phase), event.due_on)
+    return now.astimezone(zone).date() > last
+
+
+def _locked(event: InjectionEvent) -> InjectionEvent:
+    return (
+        InjectionEvent.objects.select_for_update()
+        .select_related("prescription", "prescription__patient", "phase")
+        .get(pk=event.pk)
+    )
+
+
+def _check_given_at(event: InjectionEvent, given_at: datetime, now: datetime) -> None:
+    if given_at > now:
+        raise ValidationError(_("The time given cannot be in the future."))
+    zone = scheduler.zone_for(event.prescription.time_zone)
+    if given_at.astimezone(zone).date() < event.prescription.start_on:
+        raise ValidationError(_("The time given cannot be before the prescription starts."))
+
+
+def _check_no_later_history(event: InjectionEvent) -> None:
+    """A dose is logged for the dose it is for: never behind a later dose already recorded."""
+    later = event.prescription.events.filter(
+        phase__position__gte=event.phase.position,
+        status__in=[Status.TAKEN, Status.SKIPPED],
+        due_at__gt=event.due_at,
+    )
+    if later.exists():
+        raise ValidationError(
+            _("A later dose is already recorded; this one can no longer be logged.")
+        )
+
+
+def _audit(event: InjectionEvent, actor, summary: str, changes: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=event,
+        patient=event.prescription.patient,
+        summary=summary,
+        changes=changes,
+    )

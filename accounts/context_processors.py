@@ -2,8 +2,8 @@ from django.utils.translation import gettext_lazy as _
 
 NAV_BY_ROLE = {
     "patient": [("schedules:today", _("Today")), ("my_details", _("My details"))],
-    "nurse": [("clinics:dashboard", _("Patients"))],
-    "clinic_admin": [("clinics:settings", _("Clinic settings"))],
+    "nurse": [("clinics:dashboard", _("Patients")), ("regimens:list", _("Regimens"))],
+    "clinic_admin": [("clinics:settings", _("Clinic settings")), ("regimens:list", _("Regimens"))],
 }
 
 

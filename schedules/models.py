@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clinics.validators import validate_time_zone
 
@@ -58,6 +59,10 @@ class Medication(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def volume_ml(self, amount: Decimal) -> Decimal:
+        """The volume to draw up for an amount, from the vial's strength (1000 mcg/mL)."""
+        return (amount / self.strength_mcg_per_ml).quantize(Decimal("0.01"))
 
 
 class PhaseFields(models.Model):
@@ -115,6 +120,43 @@ class PhaseFields(models.Model):
     @property
     def is_injected(self) -> bool:
         return self.route in INJECTED_ROUTES
+
+    @property
+    def frequency_text(self) -> str:
+        every, kind = self.frequency_every, self.frequency_kind
+        if kind == FrequencyKind.WEEKDAYS:
+            return ngettext("once a week", "%(n)s times a week", every) % {"n": every}
+        units = {
+            FrequencyKind.DAYS: ngettext("every day", "every %(n)s days", every),
+            FrequencyKind.WEEKS: ngettext("every week", "every %(n)s weeks", every),
+            FrequencyKind.MONTHS: ngettext("every month", "every %(n)s months", every),
+        }
+        text = units[kind] % {"n": every}
+        if self.frequency_every_min and self.frequency_every_max:
+            text += f" ({self.frequency_every_min}-{self.frequency_every_max})"
+        return text
+
+    @property
+    def end_text(self) -> str:
+        value = self.end_value
+        if self.end_kind == EndKind.COUNT:
+            text = ngettext("%(n)s dose", "%(n)s doses", value) % {"n": value}
+        elif self.end_kind == EndKind.DAYS:
+            text = ngettext("for %(n)s day", "for %(n)s days", value) % {"n": value}
+        elif self.end_kind == EndKind.OPEN:
+            return str(_("until no further improvement"))
+        else:
+            return str(_("lifelong"))
+        if self.end_value_min and self.end_value_max:
+            text += f" ({self.end_value_min}-{self.end_value_max})"
+        return text
+
+    @property
+    def dose_text(self) -> str:
+        text = f"{self.amount.normalize():f} {self.unit}"
+        if self.amount_min and self.amount_max:
+            text += f" ({self.amount_min.normalize():f}-{self.amount_max.normalize():f})"
+        return text
 
 
 class Regimen(models.Model):

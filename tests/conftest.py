@@ -3,6 +3,7 @@ import socket
 from urllib.parse import urlparse
 
 import pytest
+from pytest_django.live_server_helper import LiveServer
 
 from tests import factories
 
@@ -18,6 +19,27 @@ def collected_static(django_db_blocker):
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def live_server(request, collected_static):
+    """pytest-django's live server, serving static files as production does: through WhiteNoise.
+
+    pytest-django wraps the server in Django's StaticFilesHandler, which looks files up with the
+    finders; the pages link the hashed names of the manifest storage (debug is off), which exist
+    only in STATIC_ROOT, so every stylesheet and script answered 404 and the pages were tested
+    unstyled, with no JavaScript. Without that wrapper, WhiteNoise serves STATIC_ROOT.
+    """
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.static_handler = lambda app: app
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,4 @@
+import importlib
 import os
 import socket
 from urllib.parse import urlparse
@@ -40,6 +41,19 @@ def live_server(request, collected_static):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def library_after_flush(request):
+    """Transactional tests end with a flush, which also empties what the data migrations
+    loaded (the regimen library); load it again, as the migration does, before each one."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    importlib.import_module("schedules.migrations.0002_library").load(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -106,3 +106,23 @@ def screenshot(page: Page, name: str, viewport: Viewport) -> None:
         return
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT_DIR / f"{name}-{viewport.name}.png"), full_page=True)
+
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def assert_accessible(page: Page) -> None:
+    """Run axe-core (from the npm registry, see package.json) for WCAG 2.1 A and AA.
+
+    The page's CSP forbids injected scripts, so tests that call this use a context that
+    bypasses it (`browser_context_args` in the test module).
+    """
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    results = page.evaluate("(tags) => axe.run(document, {runOnly: tags})", WCAG_AA)
+    problems = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+        for violation in results["violations"]
+    ]
+    assert not problems, f"{page.url} has accessibility problems: {problems}"

@@ -39,7 +39,7 @@ test: install
 lint: install
 	ruff check .
 	ruff format --check .
-	python manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 python manage.py makemigrations --check --dry-run
 
 format: install
 	ruff format .

@@ -31,7 +31,7 @@ def prescribing_check(
 ) -> PrescribingCheck:
     """Section 4 at prescribing time (sources 000-004).
 
-    IV cyanocobalamin is refused; renal impairment with cyanocobalamin needs an
+    IV cyanocobalamin is refused (and, conservatively, IV for anything); renal impairment with cyanocobalamin needs an
     acknowledgement (hydroxocobalamin or methylcobalamin suggested); folic acid started
     before B12 warns.
     """
@@ -40,6 +40,12 @@ def prescribing_check(
     if cyano and Route.IV in routes:
         check.errors.append(
             _("Cyanocobalamin must not be given intravenously (IV). Choose an IM regimen.")
+        )
+    elif Route.IV in routes:
+        # Conservative choice: the spec's routes are IM, intranasal and oral; IV exists only to
+        # be refused, and this app plans doses given at home.
+        check.errors.append(
+            _("IV doses are not planned in this app; choose IM, nasal spray or by mouth.")
         )
     if cyano and renal_impairment and not renal_acknowledged:
         check.errors.append(

@@ -1,7 +1,8 @@
 from django.db.models import Q, QuerySet
 
 from clinics.selectors import clinics_of
-from schedules.models import Regimen
+from schedules import safety
+from schedules.models import LabResult, Regimen
 
 
 def regimens_visible_to(user) -> QuerySet[Regimen]:
@@ -13,3 +14,18 @@ def regimens_visible_to(user) -> QuerySet[Regimen]:
         .prefetch_related("phases")
         .order_by("clinic_id", "name")
     )
+
+
+def latest_platelet_result(patient) -> LabResult | None:
+    """The newest result that has a platelet count: section 4's rules follow it."""
+    return (
+        LabResult.objects.filter(patient=patient, platelets_10e9_l__isnull=False)
+        .order_by("-taken_on", "-id")
+        .first()
+    )
+
+
+def platelet_guidance(patient) -> str:
+    """Section 4 for at-home injections: standard, fine needle and pressure, or paused."""
+    latest = latest_platelet_result(patient)
+    return safety.platelet_status(latest.platelets_10e9_l if latest else None)

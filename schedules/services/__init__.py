@@ -12,6 +12,7 @@ from schedules.services.prescriptions import (
     prescription_create,
     prescription_phase_end,
 )
+from schedules.services.regimens import regimen_copy, regimen_ensure_editable
 from schedules.services.schedule import RebuildResult, prescription_schedule_rebuild
 
 __all__ = [
@@ -25,4 +26,6 @@ __all__ = [
     "prescription_create",
     "prescription_phase_end",
     "prescription_schedule_rebuild",
+    "regimen_copy",
+    "regimen_ensure_editable",
 ]

@@ -1,10 +1,12 @@
 from datetime import time
 
 from django.db import transaction
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record, changes_between
 from clinics.models import Clinic, Patient
+from schedules.services import prescriptions_follow_patient
 
 
 @transaction.atomic
@@ -13,7 +15,7 @@ def patient_update_details(
 ) -> Patient:
     """Change where and when a patient's doses fall due, with an audit row.
 
-    Later issues rebuild the future schedule here (clinical rules 2.8); history stays.
+    Running prescriptions follow, rebuilding only their future doses (clinical rules 2.8).
     """
     before = {"time_zone": patient.time_zone, "dose_time": patient.dose_time}
     after = {"time_zone": time_zone, "dose_time": dose_time}
@@ -33,6 +35,7 @@ def patient_update_details(
         changes=changes,
         request=request,
     )
+    prescriptions_follow_patient(patient=patient, actor=actor, now=timezone.now())
     return patient
 
 

@@ -31,9 +31,9 @@ def prescribing_check(
 ) -> PrescribingCheck:
     """Section 4 at prescribing time (sources 000-004).
 
-    IV cyanocobalamin is refused (and, conservatively, IV for anything); renal impairment with cyanocobalamin needs an
-    acknowledgement (hydroxocobalamin or methylcobalamin suggested); folic acid started
-    before B12 warns.
+    IV cyanocobalamin is refused (and, conservatively, IV for anything); renal impairment
+    with cyanocobalamin needs an acknowledgement (hydroxocobalamin or methylcobalamin
+    suggested); folic acid started before B12 warns.
     """
     check = PrescribingCheck()
     cyano = medication_slug == CYANOCOBALAMIN

@@ -1,5 +1,10 @@
 """Services write: keyword-only, atomic, raising ValidationError a person can read."""
 
+from schedules.services.changes import (
+    prescription_phase_change,
+    prescription_update_timing,
+    prescriptions_follow_patient,
+)
 from schedules.services.events import (
     injection_event_log,
     injection_event_skip,
@@ -24,8 +29,11 @@ __all__ = [
     "injection_events_mark_missed",
     "lab_result_record",
     "prescription_create",
+    "prescription_phase_change",
     "prescription_phase_end",
     "prescription_schedule_rebuild",
+    "prescription_update_timing",
+    "prescriptions_follow_patient",
     "regimen_copy",
     "regimen_ensure_editable",
 ]

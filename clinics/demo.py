@@ -6,14 +6,18 @@ The staff's TOTP secrets are derived from their usernames so they stay the same 
 
 import hashlib
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from accounts.services import AUTHENTICATOR_NAME, recovery_codes_regenerate, totp_secret
 from clinics.models import Clinic, Patient, StaffMembership
+from schedules.models import Regimen
+from schedules.scheduler import zone_for
+from schedules.services import prescription_create
 
 DEMO_PASSWORD = "b12-demo-password"  # noqa: S105 - printed for the demo on purpose
 
@@ -25,6 +29,13 @@ class DemoLogin:
     name: str
     totp_secret: str = ""
 
+
+# Each demo patient's regimen and how many days ago it started.
+DEMO_PRESCRIPTIONS = {
+    "patient1": ("cyano-im-daily10-monthly", 4),
+    "patient2": ("hydroxo-im-standard", 20),
+    "patient3": ("b12-nasal-daily14-weekly", 1),
+}
 
 PEOPLE = [
     ("admin", User.Role.CLINIC_ADMIN, "Alex", "Morgan", None, None),
@@ -63,7 +74,25 @@ def demo_seed() -> list[DemoLogin]:
             StaffMembership.objects.get_or_create(user=user, clinic=clinic)
             secret = _demo_authenticator(user)
         logins.append(DemoLogin(username, role.label, user.display_name, secret))
+    _demo_prescriptions(nurse=User.objects.get(username="nurse"))
     return logins
+
+
+def _demo_prescriptions(*, nurse: User) -> None:
+    """Prescribe each demo patient's regimen once; later runs leave their history alone."""
+    now = timezone.now()
+    for username, (slug, days_ago) in DEMO_PRESCRIPTIONS.items():
+        patient = Patient.objects.get(user__username=username)
+        if patient.prescriptions.exists():
+            continue
+        local_today = now.astimezone(zone_for(patient.time_zone)).date()
+        prescription_create(
+            patient=patient,
+            regimen=Regimen.objects.get(slug=slug, clinic=None),
+            start_on=local_today - timedelta(days=days_ago),
+            prescribed_by=nurse,
+            now=now,
+        )
 
 
 def _demo_authenticator(user: User) -> str:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
@@ -30,7 +31,7 @@ def injection_event_log(
 ) -> InjectionEvent:
     """Log a dose as given. A missed dose given late may still be logged: 2.7 counts the
     next dose from the one actually given. The plan moves at once."""
-    event = _locked(event)
+    event = _settle_earlier_doses(_locked(event), now)
     if event.status not in LOGGABLE:
         raise ValidationError(
             _("This dose is already recorded as %(status)s.")
@@ -50,7 +51,7 @@ def injection_event_log(
 @transaction.atomic
 def injection_event_skip(*, event: InjectionEvent, reason: str, actor, now: datetime):
     """Skip a dose with a reason; a count phase grows by one dose (2.7)."""
-    event = _locked(event)
+    event = _settle_earlier_doses(_locked(event), now)
     if event.status != Status.PLANNED:
         raise ValidationError(_("Only a planned dose can be skipped."))
     if not reason.strip():
@@ -102,6 +103,40 @@ def _locked(event: InjectionEvent) -> InjectionEvent:
         InjectionEvent.objects.select_for_update()
         .select_related("prescription", "prescription__patient", "phase")
         .get(pk=event.pk)
+    )
+
+
+def _settle_earlier_doses(event: InjectionEvent, now: datetime) -> InjectionEvent:
+    """Every earlier dose is recorded before this one: the plan replays each phase's history
+    in order (2.7), and a gap in it cannot be planned. An earlier dose whose window has
+    closed is missed (2.9), as `injection_events_mark_missed` would have marked it had it
+    run yet (a missed count-phase dose adds one, which may itself be past: hence the loop);
+    one still in its window must be logged or skipped first."""
+    settled = False
+    while closed := [e.pk for e in _earlier_planned(event) if _window_closed(e, now)]:
+        InjectionEvent.objects.filter(pk__in=closed).update(status=Status.MISSED)
+        prescription_schedule_rebuild(prescription=event.prescription, now=now)
+        settled = True
+    if settled:
+        event = _locked(event)
+    pending = _earlier_planned(event).first()
+    if pending is not None:
+        raise ValidationError(
+            _("The dose due on %(day)s is not recorded yet: log or skip it first.")
+            % {"day": pending.due_on.isoformat()}
+        )
+    return event
+
+
+def _earlier_planned(event: InjectionEvent):
+    return (
+        event.prescription.events.filter(
+            Q(phase__position__lt=event.phase.position)
+            | Q(phase__position=event.phase.position, sequence__lt=event.sequence),
+            status=Status.PLANNED,
+        )
+        .select_related("phase", "prescription")
+        .order_by("phase__position", "sequence")
     )
 
 

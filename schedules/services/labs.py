@@ -43,7 +43,8 @@ def lab_result_record(
         raise ValidationError(
             _("B12 is entered in pg/mL or pmol/L, not %(unit)s.") % {"unit": b12_unit}
         )
-    if taken_on > now.date():
+    # The sample date is a date in the patient's calendar, not in UTC's.
+    if taken_on > now.astimezone(scheduler.zone_for(patient.time_zone)).date():
         raise ValidationError(_("The sample date cannot be in the future."))
     for name, value in (
         ("B12", b12),

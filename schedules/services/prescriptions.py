@@ -69,6 +69,7 @@ def prescription_create(
     """Prescribe a regimen: freeze a copy of its phases, apply the clinician's choices, check
     section 4, and materialise the schedule. Raises ValidationError, saving nothing."""
     _check_regimen_usable(regimen, patient)
+    _check_choices_name_phases(regimen, choices or {})
     phases = [
         _frozen_phase(phase, (choices or {}).get(phase.position))
         for phase in regimen.phases.order_by("position")
@@ -125,6 +126,18 @@ def _check_regimen_usable(regimen: Regimen, patient: Patient) -> None:
         raise ValidationError(_("This regimen template is retired; choose another."))
     if not regimen.phases.exists():
         raise ValidationError(_("This regimen has no phases."))
+
+
+def _check_choices_name_phases(regimen: Regimen, choices: dict[int, PhaseChoice]) -> None:
+    """A choice for a phase the regimen lacks would otherwise be dropped without a word, and
+    the patient given the default the clinician meant to change."""
+    positions = sorted(regimen.phases.values_list("position", flat=True))
+    unknown = sorted(set(choices) - set(positions))
+    if unknown:
+        raise ValidationError(
+            _("This regimen has no phase %(position)s; its phases are %(positions)s.")
+            % {"position": unknown[0], "positions": ", ".join(map(str, positions))}
+        )
 
 
 def _frozen_phase(phase, choice: PhaseChoice | None) -> PrescriptionPhase:

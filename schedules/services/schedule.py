@@ -40,8 +40,8 @@ def prescription_schedule_rebuild(
     The prescription row is locked first, so two processes rebuilding at once run one after
     the other, and the second finds nothing to do; the unique (prescription, phase, sequence)
     constraint guarantees no duplicate either way (2.10). History (taken, skipped, missed)
-    and planned doses already due are never touched (2.8); future planned doses are moved,
-    added, or cancelled when the plan no longer holds them (2.7: an ended open phase).
+    and planned doses already due are never moved (2.8); future planned doses are moved or
+    added, and planned doses the plan no longer holds are cancelled (2.7: an ended open phase).
     A reason records who, when and why (2.8).
     """
     rx = Prescription.objects.select_for_update().get(pk=prescription.pk)
@@ -100,7 +100,9 @@ def _apply(rx, phases: list[PrescriptionPhase], events, plan, now) -> RebuildRes
     to_cancel = [
         event
         for key, event in by_key.items()
-        if key not in wanted and event.status == Status.PLANNED and event.due_at > now
+        # A planned dose the plan no longer holds is cancelled even when its time has passed
+        # (an open phase ended on an earlier date, 2.7): it was never due, so not missed.
+        if key not in wanted and event.status == Status.PLANNED
     ]
     for event in to_cancel:
         event.status = Status.CANCELLED

@@ -314,6 +314,9 @@ class InjectionEvent(models.Model):
     due_on = models.DateField(help_text=_("the local date the dose is planned for"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     given_at = models.DateTimeField(null=True, blank=True)
+    # The local date it was given, in the zone the patient was in then: 2.7 re-anchors on it,
+    # and a later change of time zone must not move it (2.8).
+    given_on = models.DateField(null=True, blank=True)
     site = models.CharField(max_length=20, choices=Site.choices, blank=True)
     lot = models.CharField(max_length=40, blank=True)
     notes = models.TextField(blank=True)
@@ -334,7 +337,7 @@ class InjectionEvent(models.Model):
                 name="event_status_valid",
             ),
             models.CheckConstraint(
-                condition=~Q(status="taken") | Q(given_at__isnull=False),
+                condition=~Q(status="taken") | Q(given_at__isnull=False, given_on__isnull=False),
                 name="event_taken_has_given_at",
             ),
         ]

@@ -29,10 +29,13 @@ def phase_spec(phase: PhaseFields) -> scheduler.PhaseSpec:
 
 
 def occurrence(event: InjectionEvent, *, phase_index: int, zone) -> scheduler.Occurrence:
-    """A logged event as history; the local date it was given decides 2.7's new anchor."""
+    """A logged event as history; the local date it was given decides 2.7's new anchor.
+
+    That date was fixed when the dose was logged, in the zone the patient was in then, so a
+    later change of time zone does not move the plan (2.8)."""
     given_on = None
     if event.status == InjectionEvent.Status.TAKEN:
-        given_on = event.given_at.astimezone(zone).date()
+        given_on = event.given_on or event.given_at.astimezone(zone).date()
     return scheduler.Occurrence(
         phase=phase_index,
         sequence=event.sequence,

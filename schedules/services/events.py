@@ -40,7 +40,9 @@ def injection_event_log(
     _check_given_at(event, given_at, now)
     _check_no_later_history(event)
     event.status = Status.TAKEN
-    event.given_at, event.site, event.lot, event.notes = given_at, site, lot.strip(), notes.strip()
+    zone = scheduler.zone_for(event.prescription.time_zone)
+    event.given_at, event.given_on = given_at, given_at.astimezone(zone).date()
+    event.site, event.lot, event.notes = site, lot.strip(), notes.strip()
     event.logged_by, event.logged_at = actor, now
     event.save()
     _audit(event, actor, "Dose logged as given", {"given_at": given_at.isoformat(), "site": site})

@@ -12,6 +12,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import Patient
 from schedules import safety
+from schedules.scheduler import zone_for
 from schedules.models import EndKind, Prescription, PrescriptionPhase, Regimen
 from schedules.services.schedule import prescription_schedule_rebuild
 
@@ -184,13 +185,17 @@ def prescription_phase_end(
 ) -> Prescription:
     """Record "no further improvement" on an open phase (2.7): its future doses are
     cancelled and the next phase is anchored on the last dose given."""
-    phase = prescription.phases.select_for_update().get(position=position)
+    phase = prescription.phases.select_for_update().filter(position=position).first()
+    if phase is None:
+        raise ValidationError(_("This prescription has no phase %(n)s.") % {"n": position})
     if phase.end_kind != EndKind.OPEN:
         raise ValidationError(_("Only an open phase ends on a clinician's word."))
     if phase.ended_on is not None:
         raise ValidationError(_("This phase already ended on %(day)s.") % {"day": phase.ended_on})
     if ended_on < prescription.start_on:
         raise ValidationError(_("A phase cannot end before the prescription starts."))
+    if ended_on > now.astimezone(zone_for(prescription.time_zone)).date():
+        raise ValidationError(_("Record no further improvement on today or an earlier day."))
     phase.ended_on = ended_on
     phase.save(update_fields=["ended_on"])
     audit_record(

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -120,3 +120,33 @@ def test_a_patient_changing_time_zone_moves_their_future_doses(verified_client, 
     next_dose = rx.events.filter(due_at__gt=past.due_at).order_by("due_at").first()
     assert next_dose.due_at == datetime(2026, 1, 7, 2, 30, tzinfo=UTC)
     assert InjectionEvent.objects.filter(prescription=rx, due_at__lt=next_dose.due_at).count() == 1
+
+
+def test_moving_time_zone_does_not_move_the_day_a_dose_was_given(patient, nurse):
+    """A monthly dose given at 23:30 in London was given on the 15th, even though it was
+    already the 16th in Berlin: moving to Berlin later keeps every later date (2.8)."""
+    regimen = Regimen.objects.get(slug="b12-im-ileal-resection", clinic=None)
+    rx = prescription_create(
+        patient=patient,
+        regimen=regimen,
+        start_on=date(2026, 1, 10),
+        prescribed_by=nurse,
+        now=datetime(2026, 1, 9, tzinfo=UTC),
+        dose_time=time(9, 0),
+        time_zone="Europe/London",
+    ).prescription
+    first = rx.events.get(sequence=0)
+    given = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)
+    injection_event_log(event=first, given_at=given, actor=nurse, now=given)
+    before = list(rx.events.filter(status="planned").values_list("due_on", flat=True)[:3])
+    assert before[0] == date(2026, 2, 15)
+    prescription_update_timing(
+        prescription=rx,
+        dose_time=time(9, 0),
+        time_zone="Europe/Berlin",
+        actor=nurse,
+        reason="Moved to Berlin",
+        now=given + timedelta(hours=1),
+    )
+    after = list(rx.events.filter(status="planned").values_list("due_on", flat=True)[:3])
+    assert after == before

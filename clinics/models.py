@@ -1,6 +1,7 @@
 from datetime import time
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,10 +20,29 @@ class Clinic(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
     )
+    # When a missed dose becomes a nurse's flag (clinic-set escalation; defaults from issue 4).
+    escalate_missed_loading = models.BooleanField(_("flag any missed loading dose"), default=True)
+    escalate_missed_maintenance_streak = models.PositiveSmallIntegerField(
+        _("flag this many consecutive missed maintenance doses"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    escalate_overdue_days = models.PositiveSmallIntegerField(
+        _("flag a dose this many days overdue"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(escalate_missed_maintenance_streak__gte=1)
+                & models.Q(escalate_overdue_days__gte=1),
+                name="clinic_escalation_positive",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

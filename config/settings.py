@@ -72,6 +72,8 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS")
 
 SITE_TIME_ZONE = _str("SITE_TIME_ZONE", "Europe/London")
+# The address people open; links in reminders point here.
+SITE_URL = _str("SITE_URL", "http://127.0.0.1:8000")
 try:
     ZoneInfo(SITE_TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError):
@@ -98,6 +100,7 @@ INSTALLED_APPS = [
     "clinics",
     "audit",
     "schedules",
+    "flags",
     "reminders",
 ]
 
@@ -305,7 +308,40 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How long a reminder may sit handed to the broker, or being sent, before the reaper decides
+# its task or its worker was lost and puts it back (reminders/services/outbox.py).
+REMINDER_QUEUED_LEASE_SECONDS = _int("REMINDER_QUEUED_LEASE_SECONDS", 30)
+REMINDER_SENDING_LEASE_SECONDS = _int("REMINDER_SENDING_LEASE_SECONDS", 90)
+REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 5)
+
+# Fixed short intervals in UTC. Every task is idempotent, so two beat processes by mistake
+# cost work, never a duplicate message.
 CELERY_BEAT_SCHEDULE = {
+    "reminders-sweep": {
+        "task": "reminders.sweep",
+        "schedule": timedelta(seconds=REMINDER_SWEEP_SECONDS),
+    },
+    "reminders-reap": {
+        "task": "reminders.reap",
+        "schedule": timedelta(seconds=REMINDER_SWEEP_SECONDS),
+    },
+    "reminders-plan": {"task": "reminders.plan", "schedule": timedelta(minutes=5)},
+    "reminders-urgent-flags": {"task": "reminders.urgent_flags", "schedule": timedelta(seconds=30)},
+    "reminders-nurse-digests": {
+        "task": "reminders.nurse_digests",
+        "schedule": timedelta(minutes=10),
+    },
+    "schedules-mark-missed": {"task": "schedules.mark_missed", "schedule": timedelta(minutes=5)},
+    "schedules-extend-horizons": {
+        "task": "schedules.extend_horizons",
+        "schedule": timedelta(hours=6),
+    },
+    "flags-overdue-doses": {"task": "flags.overdue_doses", "schedule": timedelta(minutes=15)},
+    "flags-overdue-labs": {"task": "flags.overdue_labs", "schedule": timedelta(minutes=15)},
+    "flags-open-phase-reviews": {
+        "task": "flags.open_phase_reviews",
+        "schedule": timedelta(minutes=15),
+    },
     "sessions-clear-expired": {
         "task": "accounts.sessions_clear_expired",
         "schedule": timedelta(hours=1),
@@ -319,3 +355,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": _str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Reminder channels ----------------------------------------------------------------------------
+# Web push (VAPID, RFC 8292): `manage.py vapid_keys` prints a fresh pair. With no private key,
+# push is off: push channels fail with "push is not configured on this server".
+VAPID_PRIVATE_KEY = _str("VAPID_PRIVATE_KEY")
+VAPID_PUBLIC_KEY = _str("VAPID_PUBLIC_KEY")
+VAPID_SUBJECT = _str("VAPID_SUBJECT")
+if VAPID_PRIVATE_KEY and not VAPID_PUBLIC_KEY:
+    raise SystemExit("config error: VAPID_PRIVATE_KEY is set but VAPID_PUBLIC_KEY is not")
+if VAPID_PRIVATE_KEY and not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    # Push services refuse a VAPID token without a way to contact the sender.
+    raise SystemExit("config error: VAPID_SUBJECT must be a mailto: or https:// address")
+PUSH_TTL_SECONDS = _int("PUSH_TTL_SECONDS", 4 * 60 * 60)
+PUSH_TIMEOUT = _int("PUSH_TIMEOUT", 10)
+# Subscriptions whose endpoint is plain http on 127.0.0.1/localhost (tests only).
+PUSH_ALLOW_INSECURE_ENDPOINTS = _flag("PUSH_ALLOW_INSECURE_ENDPOINTS", False)
+SMS_BACKEND = _str("SMS_BACKEND", "console")
+if SMS_BACKEND not in {"console", "file", "http"}:
+    raise SystemExit(f"config error: SMS_BACKEND={SMS_BACKEND!r} is not console, file or http")
+SMS_FILE_PATH = _str("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
+SMS_HTTP_URL = _str("SMS_HTTP_URL")
+SMS_HTTP_TOKEN = _str("SMS_HTTP_TOKEN")
+SMS_HTTP_TIMEOUT = _int("SMS_HTTP_TIMEOUT", 10)
+if SMS_BACKEND == "http" and not SMS_HTTP_URL:
+    raise SystemExit("config error: SMS_BACKEND is http but SMS_HTTP_URL is not set")
+# End of reminder channels ---------------------------------------------------------------------

@@ -1,9 +1,64 @@
+"""Thin Celery tasks: ids in, one service call each, explicit names and time limits.
+
+Beat runs them in UTC on fixed short intervals (config/settings.py, CELERY_BEAT_SCHEDULE);
+no dose time is ever a crontab, and no reminder is ever parked as an ETA.
+"""
+
 import socket
 
 from celery import shared_task
+from django.utils import timezone
+
+from reminders.services import outbox, planning, staff
+
+SEND_BATCH = 25
 
 
 @shared_task(name="reminders.ping", soft_time_limit=5, time_limit=10)
 def ping() -> dict[str, str]:
     """Liveness probe answered by a worker: `manage.py worker_ping` sends it and waits."""
     return {"pong": "ok", "hostname": socket.gethostname()}
+
+
+@shared_task(name="reminders.sweep", soft_time_limit=50, time_limit=60)
+def sweep() -> int:
+    """Claim due reminders and hand their ids to send tasks, in small batches."""
+    ids = outbox.reminders_claim_due(now=timezone.now())
+    for start in range(0, len(ids), SEND_BATCH):
+        send_batch.delay(ids[start : start + SEND_BATCH])
+    return len(ids)
+
+
+@shared_task(
+    name="reminders.send_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=100,
+    time_limit=120,
+)
+def send_batch(reminder_ids: list[int]) -> int:
+    """Idempotent: each send claims its row first, so a redelivered batch sends nothing twice."""
+    sent = 0
+    for reminder_id in reminder_ids:
+        sent += outbox.reminder_send(reminder_id=reminder_id, now=timezone.now()) == "sent"
+    return sent
+
+
+@shared_task(name="reminders.reap", soft_time_limit=50, time_limit=60)
+def reap() -> int:
+    return outbox.reminders_reap(now=timezone.now())
+
+
+@shared_task(name="reminders.plan", soft_time_limit=240, time_limit=300)
+def plan() -> int:
+    return planning.reminders_plan(now=timezone.now())
+
+
+@shared_task(name="reminders.urgent_flags", soft_time_limit=50, time_limit=60)
+def urgent_flags() -> int:
+    return staff.urgent_flags_notify(now=timezone.now())
+
+
+@shared_task(name="reminders.nurse_digests", soft_time_limit=240, time_limit=300)
+def nurse_digests() -> int:
+    return staff.nurse_digests_plan(now=timezone.now())

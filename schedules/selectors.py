@@ -1,8 +1,8 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from clinics.selectors import clinics_of
 from schedules import safety
-from schedules.models import LabResult, Regimen
+from schedules.models import InjectionEvent, LabResult, Regimen
 
 
 def regimens_visible_to(user) -> QuerySet[Regimen]:
@@ -29,3 +29,31 @@ def platelet_guidance(patient) -> str:
     """Section 4 for at-home injections: standard, fine needle and pressure, or paused."""
     latest = latest_platelet_result(patient)
     return safety.platelet_status(latest.platelets_10e9_l if latest else None)
+
+
+ROTATION_SITES = [
+    InjectionEvent.Site.LEFT_DELTOID,
+    InjectionEvent.Site.RIGHT_DELTOID,
+    InjectionEvent.Site.LEFT_THIGH,
+    InjectionEvent.Site.RIGHT_THIGH,
+]
+
+
+def site_suggestion(patient) -> str:
+    """Section 4: deltoid or vastus lateralis, left or right, the least recently used first
+    (a site never used comes before any used one, in the order above). The buttock is never
+    suggested; it is allowed only with its warning."""
+    last_used = dict(
+        InjectionEvent.objects.filter(
+            prescription__patient=patient,
+            status=InjectionEvent.Status.TAKEN,
+            site__in=ROTATION_SITES,
+        )
+        .values("site")
+        .annotate(last=Max("given_at"))
+        .values_list("site", "last")
+    )
+    never = [site for site in ROTATION_SITES if site not in last_used]
+    if never:
+        return never[0]
+    return min(ROTATION_SITES, key=lambda site: last_used[site])

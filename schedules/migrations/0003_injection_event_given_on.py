@@ -5,24 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('schedules', '0002_library'),
+        ("schedules", "0002_library"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='injectionevent',
-            name='event_taken_has_given_at',
+            model_name="injectionevent",
+            name="event_taken_has_given_at",
         ),
         migrations.AddField(
-            model_name='injectionevent',
-            name='given_on',
+            model_name="injectionevent",
+            name="given_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='injectionevent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'taken'), _negated=True), models.Q(('given_at__isnull', False), ('given_on__isnull', False)), _connector='OR'), name='event_taken_has_given_at'),
+            model_name="injectionevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "taken"), _negated=True),
+                    models.Q(("given_at__isnull", False), ("given_on__isnull", False)),
+                    _connector="OR",
+                ),
+                name="event_taken_has_given_at",
+            ),
         ),
     ]

@@ -10,6 +10,7 @@ from schedules.services.events import (
     injection_event_skip,
     injection_events_mark_missed,
 )
+from schedules.services.horizon import prescriptions_extend_horizon
 from schedules.services.labs import lab_result_record
 from schedules.services.prescriptions import (
     PhaseChoice,
@@ -33,6 +34,7 @@ __all__ = [
     "prescription_phase_end",
     "prescription_schedule_rebuild",
     "prescription_update_timing",
+    "prescriptions_extend_horizon",
     "prescriptions_follow_patient",
     "regimen_copy",
     "regimen_ensure_editable",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from flags.escalation import missed_dose_escalate
 from schedules import scheduler
 from schedules.models import InjectionEvent, Prescription
 from schedules.services.schedule import prescription_schedule_rebuild
@@ -91,6 +92,8 @@ def injection_events_mark_missed(*, now: datetime) -> int:
             if marked:
                 prescription = Prescription.objects.get(pk=prescription_id)
                 prescription_schedule_rebuild(prescription=prescription, now=now)
+                # Flags hook: the clinic's escalation of missed doses (issue 4).
+                missed_dose_escalate(prescription=prescription, now=now)
     return len(closed)
 
 
@@ -120,6 +123,8 @@ def _settle_earlier_doses(event: InjectionEvent, now: datetime) -> InjectionEven
         prescription_schedule_rebuild(prescription=event.prescription, now=now)
         settled = True
     if settled:
+        # Flags hook: doses marked missed here escalate as the sweep's would (issue 4).
+        missed_dose_escalate(prescription=event.prescription, now=now)
         event = _locked(event)
     pending = _earlier_planned(event).first()
     if pending is not None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import Patient
+from flags.services import lab_result_flag
 from schedules import safety, scheduler
 from schedules.models import LabOrder, LabResult, Prescription
 from schedules.services.schedule import prescription_schedule_rebuild
@@ -81,6 +82,8 @@ def lab_result_record(
         patient=patient,
         summary=f"Lab results of {taken_on.isoformat()} recorded",
     )
+    # Flags hook: abnormal values flag the nurse; they never change a dose (section 3).
+    lab_result_flag(result=result, now=now)
     if result.order_id:
         LabOrder.objects.filter(pk=result.order_id).update(status=LabOrder.Status.RESULTED)
         prescription_schedule_rebuild(prescription=result.order.prescription, now=now)

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import Patient
+from flags.services import renal_cyano_flag
 from schedules import safety
-from schedules.scheduler import zone_for
 from schedules.models import EndKind, Prescription, PrescriptionPhase, Regimen
+from schedules.scheduler import zone_for
 from schedules.services.schedule import prescription_schedule_rebuild
 
 COPIED_PHASE_FIELDS = [
@@ -117,6 +118,8 @@ def prescription_create(
     prescription_schedule_rebuild(
         prescription=rx, now=now, actor=prescribed_by, reason=_("Prescribed")
     )
+    # Flags hook: renal impairment on cyanocobalamin raises a routine flag (section 4).
+    renal_cyano_flag(prescription=rx, now=now)
     return Prescribed(rx, check.warnings)
 
 

@@ -1,0 +1,291 @@
+"""Raising and resolving flags: exactly one open flag per patient and cause.
+
+Also the flags raised where something is recorded: lab results (section 3, the platelet row
+of section 4), symptom reports and renal impairment on cyanocobalamin (section 4). The
+periodic ones live in `flags.escalation` (missed and overdue doses) and `flags.scans`.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from flags.models import Flag, SymptomReport
+from schedules import safety
+from schedules.models import LabResult, Prescription
+from schedules.scheduler import zone_for
+
+# Section 4 and issue 4: these reach the nurses at once (reminders.services.staff finds
+# them), not only in the daily digest.
+URGENT_CAUSES = {
+    Flag.Cause.PLATELETS_LOW,
+    Flag.Cause.B12_DEFICIENT,
+    Flag.Cause.NEURO_SYMPTOMS,
+}
+HIGH_CAUSES = {
+    Flag.Cause.MISSED_DOSE,
+    Flag.Cause.DOSE_OVERDUE,
+    Flag.Cause.HOMOCYSTEINE_HIGH,
+    Flag.Cause.REMINDERS_FAILING,
+}
+
+
+def urgency_of(cause: str) -> int:
+    if cause in URGENT_CAUSES:
+        return Flag.Urgency.URGENT
+    if cause in HIGH_CAUSES:
+        return Flag.Urgency.HIGH
+    return Flag.Urgency.ROUTINE
+
+
+def flag_raise(
+    *,
+    patient,
+    cause: str,
+    summary: str,
+    now: datetime,
+    prescription=None,
+    details: dict | None = None,
+) -> tuple[Flag, bool]:
+    """Open a flag, or, when one is open for this cause, record that the cause recurred.
+
+    Returns (flag, created). The partial unique constraint makes a second open flag for the
+    same cause impossible even when two workers raise it at once: the loser updates.
+    """
+    for _attempt in range(2):
+        open_flag = Flag.objects.filter(patient=patient, cause=cause, resolved_at__isnull=True)
+        recurred = {"last_seen_at": now, "occurrences": F("occurrences") + 1}
+        recurred["summary"] = summary[:255]
+        if details is not None:
+            # The latest facts replace the earlier ones, as the summary does; callers that
+            # keep a running list (flag_raise_once) pass the whole list.
+            recurred["details"] = details
+        if open_flag.update(**recurred):
+            return open_flag.get(), False
+        try:
+            with transaction.atomic():
+                flag = Flag.objects.create(
+                    patient=patient,
+                    prescription=prescription,
+                    cause=cause,
+                    urgency=urgency_of(cause),
+                    summary=summary[:255],
+                    details=details or {},
+                    opened_at=now,
+                    last_seen_at=now,
+                )
+        except IntegrityError:
+            continue  # another worker opened it between our update and insert
+        return flag, True
+    return Flag.objects.get(patient=patient, cause=cause, resolved_at__isnull=True), False
+
+
+@transaction.atomic
+def flag_resolve(*, flag: Flag, nurse, note: str, now: datetime) -> Flag:
+    """A nurse resolves a flag with a note; the cause may open a new flag later."""
+    if not note.strip():
+        raise ValidationError(_("Write a note saying what was done."))
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.resolved_at is not None:
+        raise ValidationError(_("This flag was already resolved."))
+    flag.resolved_at, flag.resolved_by, flag.resolution_note = now, nurse, note.strip()
+    flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+    audit_record(
+        actor=nurse,
+        action=AuditEvent.Action.UPDATE,
+        target=flag,
+        patient=flag.patient,
+        summary=f"Resolved flag: {flag.get_cause_display()}",
+        changes={"note": flag.resolution_note},
+    )
+    return flag
+
+
+def day_text(day: date) -> str:
+    """A date as a person reads it, e.g. "Mon 9 Mar 2026". Callers pass a date already in
+    the patient's own calendar, never a UTC one."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def flag_items_new(*, patient, cause: str, key: str, ids: Iterable[int]) -> list[int]:
+    """The items (dose or lab order ids) that no flag of this patient and cause has named in
+    `details[key]` yet, open or resolved.
+
+    Periodic scans see the same overdue dose every run; naming it once keeps `occurrences`
+    a count of things that happened, and a flag a nurse resolved does not come back for
+    the same dose.
+    """
+    named = {
+        item
+        for details in Flag.objects.filter(patient=patient, cause=cause).values_list(
+            "details", flat=True
+        )
+        for item in (details or {}).get(key, [])
+    }
+    return sorted(set(ids) - named)
+
+
+@transaction.atomic
+def flag_raise_items(
+    *,
+    patient,
+    cause: str,
+    key: str,
+    items: Iterable[int],
+    summary: str,
+    now: datetime,
+    prescription=None,
+    details: dict | None = None,
+) -> tuple[Flag, bool]:
+    """`flag_raise`, keeping in `details[key]` every item the open flag stands for.
+
+    The open flag is locked while its list is merged, so two callers at once add to it one
+    after the other instead of one overwriting the other's items."""
+    open_flag = (
+        Flag.objects.select_for_update()
+        .filter(patient=patient, cause=cause, resolved_at__isnull=True)
+        .first()
+    )
+    kept = open_flag.details.get(key, []) if open_flag else []
+    merged = {**(details or {}), key: sorted({*kept, *items})}
+    return flag_raise(
+        patient=patient,
+        cause=cause,
+        summary=summary,
+        now=now,
+        prescription=prescription,
+        details=merged,
+    )
+
+
+def lab_result_flag(*, result: LabResult, now: datetime) -> list[Flag]:
+    """Section 3 and the platelet row of section 4: each abnormal value flags the nurse.
+
+    Lab values never change a dose or a frequency (section 3, sources 003 and 004): this
+    only raises flags for a clinician. Uses the classification `lab_result_record` stored.
+    """
+    prescription = result.order.prescription if result.order_id else None
+    flags = []
+    for cause, summary in _lab_findings(result):
+        flag, _created = flag_raise(
+            patient=result.patient,
+            cause=cause,
+            summary=summary,
+            now=now,
+            prescription=prescription,
+            details={"lab_result": result.pk, "taken_on": result.taken_on.isoformat()},
+        )
+        flags.append(flag)
+    return flags
+
+
+def _lab_findings(result: LabResult) -> list[tuple[str, str]]:
+    on = day_text(result.taken_on)
+    findings = []
+    if result.b12_status in (LabResult.B12Status.DEFICIENT, LabResult.B12Status.BORDERLINE):
+        b12 = f"B12 {_number(result.b12_pg_ml)} pg/mL"
+        if result.b12_entered.endswith("pmol/L"):
+            b12 += f" (entered as {result.b12_entered})"
+        if result.b12_status == LabResult.B12Status.DEFICIENT:
+            findings.append((Flag.Cause.B12_DEFICIENT, f"{b12} on {on}: deficient (below 180)."))
+        else:
+            findings.append(
+                (
+                    Flag.Cause.B12_BORDERLINE,
+                    f"{b12} on {on}: borderline (180-350). Consider an MMA test.",
+                )
+            )
+    if result.homocysteine_status == LabResult.HomocysteineStatus.ABOVE_TARGET:
+        value = _number(result.homocysteine_umol_l)
+        findings.append(
+            (
+                Flag.Cause.HOMOCYSTEINE_HIGH,
+                f"Homocysteine {value} umol/L on {on}: above target (10 or more).",
+            )
+        )
+    if result.platelet_status == LabResult.PlateletStatus.PAUSE:
+        findings.append((Flag.Cause.PLATELETS_LOW, _platelets_summary(result, on)))
+    return findings
+
+
+def _platelets_summary(result: LabResult, on: str) -> str:
+    """Section 4, platelets below 25 (sources 001-003): pause at home, but never delay
+    treatment: with neurological symptoms it goes ahead in clinic; transfusion below 10."""
+    value = result.platelets_10e9_l
+    text = (
+        f"Platelets {_number(value)} x10^9/L on {on}: at-home injections paused; patient told "
+        "to contact the clinic today. Do not delay treatment: with neurological symptoms give "
+        "it in clinic."
+    )
+    if value < 10:
+        return text + " Below 10: consider a platelet transfusion."
+    return text + " Consider a transfusion below 10."
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+@transaction.atomic
+def symptom_report_create(
+    *, patient, symptoms: list[str], notes: str, now: datetime
+) -> SymptomReport:
+    """Save what a patient reports. Paresthesias, gait disturbance or cognitive change flag
+    the nurse: "consider increasing injection frequency" (section 4, sources 001 and 003)."""
+    known = SymptomReport.Symptom.values
+    unknown = [code for code in symptoms if code not in known]
+    if unknown:
+        raise ValidationError(
+            _("%(code)s is not a symptom this form knows; choose from the list.")
+            % {"code": unknown[0]}
+        )
+    chosen, notes = list(dict.fromkeys(symptoms)), notes.strip()
+    if not chosen and not notes:
+        raise ValidationError(_("Choose at least one symptom or write a note."))
+    report = SymptomReport.objects.create(
+        patient=patient, symptoms=chosen, notes=notes, reported_at=now
+    )
+    if report.is_neurological:
+        names = [
+            str(SymptomReport.Symptom(code).label).lower()
+            for code in chosen
+            if code in SymptomReport.NEUROLOGICAL
+        ]
+        on = day_text(now.astimezone(zone_for(patient.time_zone)).date())
+        flag_raise(
+            patient=patient,
+            cause=Flag.Cause.NEURO_SYMPTOMS,
+            summary=f"Neurological symptoms reported on {on}: {', '.join(names)}. "
+            "Consider increasing injection frequency.",
+            now=now,
+            details={"symptom_report": report.pk, "symptoms": chosen},
+        )
+    return report
+
+
+def renal_cyano_flag(*, prescription: Prescription, now: datetime) -> Flag | None:
+    """Section 4: renal impairment on cyanocobalamin was prescribed with an acknowledgement;
+    a routine flag keeps it in front of the nurse (hydroxocobalamin or methylcobalamin
+    suggested). Nothing for other medications or without renal impairment."""
+    if not prescription.renal_impairment:
+        return None
+    if prescription.medication.slug != safety.CYANOCOBALAMIN:
+        return None
+    on = day_text(now.astimezone(zone_for(prescription.time_zone)).date())
+    by = prescription.renal_acknowledged_by or prescription.prescribed_by
+    flag, _created = flag_raise(
+        patient=prescription.patient,
+        cause=Flag.Cause.RENAL_CYANO,
+        summary=f"Renal impairment on cyanocobalamin, acknowledged by {by.display_name} on "
+        f"{on}: consider hydroxocobalamin or methylcobalamin. ({prescription.regimen_name})",
+        now=now,
+        prescription=prescription,
+        details={"prescription": prescription.pk},
+    )
+    return flag

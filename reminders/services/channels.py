@@ -1,0 +1,277 @@
+"""Adding, disabling and removing the channels a person receives reminders on.
+
+Every input is checked before anything is written, so a refused add changes nothing, and
+nothing already queued is touched. Adding an address a person already has enables that
+channel again instead of making a second one (the database's unique user+kind+address).
+"""
+
+import base64
+import binascii
+import contextlib
+import json
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from reminders.models import Channel, Reminder
+
+Kind = Channel.Kind
+_LETTERS = re.compile(r"[^\W\d_]")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-()\[\]]")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+_LOOPBACK = {"127.0.0.1", "localhost"}
+_ENDPOINT_MAX = Channel._meta.get_field("address").max_length
+
+
+def channel_add_email(*, user, address: str) -> Channel:
+    address = normalise_email(address)
+    with transaction.atomic():
+        return _add_or_enable(user=user, kind=Kind.EMAIL, address=address, iexact=True)
+
+
+def channel_add_sms(*, user, phone: str) -> Channel:
+    phone = normalise_phone(phone)
+    with transaction.atomic():
+        return _add_or_enable(user=user, kind=Kind.SMS, address=phone)
+
+
+def channel_add_push(*, user, subscription: dict | str) -> Channel:
+    """A browser's PushSubscription (its toJSON(), as a dict or as JSON text)."""
+    endpoint, keys = parse_push_subscription(subscription)
+    with transaction.atomic():
+        # One browser delivers to whoever subscribed on it last: a previous account's
+        # reminders must stop showing up on a device that someone else now uses.
+        Channel.objects.filter(kind=Kind.PUSH, address=endpoint, enabled=True).exclude(
+            user=user
+        ).update(
+            enabled=False,
+            disabled_at=timezone.now(),
+            disabled_reason="This browser now receives another account's notifications.",
+        )
+        return _add_or_enable(user=user, kind=Kind.PUSH, address=endpoint, push_keys=keys)
+
+
+def channel_ensure_inbox(*, user) -> Channel:
+    """Every person has an in-app inbox; it cannot fail, so it is always on."""
+    with transaction.atomic():
+        return _add_or_enable(user=user, kind=Kind.INBOX, address="")
+
+
+def channel_disable(*, channel: Channel, reason: str, now: datetime) -> Channel:
+    """Turn a channel off and say why. Disabling one that is already off keeps the first
+    reason and time: that is when it stopped working."""
+    reason = " ".join(reason.replace("\x00", "").split())[:255]
+    with transaction.atomic():
+        Channel.objects.filter(pk=channel.pk, enabled=True).update(
+            enabled=False, disabled_at=now, disabled_reason=reason
+        )
+    channel.refresh_from_db()
+    return channel
+
+
+def channel_remove(*, channel: Channel, now: datetime) -> None:
+    """Stop using a channel. One that carried reminders is switched off, not deleted, so the
+    record of what was sent stays; its waiting reminders are cancelled."""
+    if channel.kind == Kind.INBOX:
+        raise ValidationError("The in-app inbox cannot be removed: it keeps every reminder.")
+    with transaction.atomic():
+        if not channel.reminders.exists():
+            Channel.objects.filter(pk=channel.pk).delete()
+            return
+        channel_disable(channel=channel, reason="removed by its owner", now=now)
+        channel.reminders.filter(status=Reminder.Status.PENDING).update(
+            status=Reminder.Status.CANCELLED, last_error="channel removed"
+        )
+
+
+def normalise_email(address: str) -> str:
+    """The address as typed, with its domain in lower case (domains ignore case)."""
+    text = _text(address, "email address")
+    if not text:
+        raise ValidationError("Enter an email address.")
+    try:
+        validate_email(text)
+    except ValidationError:
+        raise ValidationError(
+            "“%(address)s” is not a valid email address.", params={"address": text}
+        ) from None
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def normalise_phone(phone: str) -> str:
+    """E.164: "+", then the country code and number, 8 to 15 digits in all. Spaces, dashes
+    and brackets people type are dropped."""
+    text = _text(phone, "phone number")
+    if not text:
+        raise ValidationError("Enter a phone number.")
+    if _LETTERS.search(text):
+        raise ValidationError(
+            "A phone number cannot contain letters: “%(phone)s”.", params={"phone": text}
+        )
+    compact = _PHONE_PUNCTUATION.sub("", text)
+    if not compact.startswith("+"):
+        raise ValidationError(
+            "Enter the phone number in international format, starting with + and the "
+            "country code, e.g. +44 7700 900123."
+        )
+    digits = compact[1:]
+    if not re.fullmatch(r"[0-9]*", digits):
+        raise ValidationError(
+            "A phone number can only contain digits after the +, with spaces, dashes or "
+            "brackets between them: “%(phone)s”.",
+            params={"phone": text},
+        )
+    if not 8 <= len(digits) <= 15:
+        raise ValidationError(
+            "A phone number in international format has 8 to 15 digits after the +; "
+            "“%(phone)s” has %(count)d.",
+            params={"phone": text, "count": len(digits)},
+        )
+    if digits.startswith("0"):
+        raise ValidationError(
+            "After the + comes the country code, which never starts with 0: “%(phone)s”.",
+            params={"phone": text},
+        )
+    return "+" + digits
+
+
+def parse_push_subscription(subscription: dict | str) -> tuple[str, dict[str, str]]:
+    """The endpoint URL and the {p256dh, auth} keys of a browser's push subscription."""
+    if isinstance(subscription, str):
+        _text(subscription, "push subscription")
+        try:
+            subscription = json.loads(subscription)
+        except ValueError:
+            raise ValidationError("The push subscription is not valid JSON.") from None
+    if not isinstance(subscription, dict):
+        raise ValidationError(
+            "The push subscription must be a JSON object with an endpoint and keys."
+        )
+    endpoint = _push_endpoint(subscription.get("endpoint"))
+    keys = subscription.get("keys")
+    if not isinstance(keys, dict):
+        raise ValidationError("The push subscription has no keys (p256dh and auth).")
+    p256dh = _key_bytes(keys, "p256dh")
+    if len(p256dh) != 65 or p256dh[0] != 0x04:
+        raise ValidationError(
+            "The push subscription's p256dh key must be an uncompressed P-256 public key "
+            "(65 bytes starting with 0x04)."
+        )
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), p256dh)
+    except ValueError:
+        raise ValidationError(
+            "The push subscription's p256dh key is not a point on the P-256 curve."
+        ) from None
+    auth = _key_bytes(keys, "auth")
+    if len(auth) != 16:
+        raise ValidationError(
+            "The push subscription's auth secret must be 16 bytes; it is %(count)d.",
+            params={"count": len(auth)},
+        )
+    return endpoint, {"p256dh": _b64url(p256dh), "auth": _b64url(auth)}
+
+
+def _push_endpoint(endpoint: object) -> str:
+    if not isinstance(endpoint, str) or not endpoint.strip():
+        raise ValidationError("The push subscription has no endpoint URL.")
+    endpoint = _text(endpoint, "push endpoint")
+    if len(endpoint) > _ENDPOINT_MAX:
+        raise ValidationError(
+            "The push subscription's endpoint is longer than %(max)d characters.",
+            params={"max": _ENDPOINT_MAX},
+        )
+    try:
+        URLValidator(schemes=["https", "http"])(endpoint)
+    except ValidationError:
+        raise ValidationError(
+            "The push subscription's endpoint is not a valid URL: “%(url)s”.",
+            params={"url": endpoint[:200]},
+        ) from None
+    parts = urlsplit(endpoint)
+    insecure_allowed = settings.DEBUG or settings.PUSH_ALLOW_INSECURE_ENDPOINTS
+    if parts.scheme != "https" and not (insecure_allowed and parts.hostname in _LOOPBACK):
+        raise ValidationError(
+            "The push subscription's endpoint must be an https:// URL: “%(url)s”.",
+            params={"url": endpoint[:200]},
+        )
+    return endpoint
+
+
+def _key_bytes(keys: dict, name: str) -> bytes:
+    value = keys.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValidationError("The push subscription has no %(name)s key.", params={"name": name})
+    if not _BASE64URL.fullmatch(value):
+        raise ValidationError(
+            "The push subscription's %(name)s key is not base64url text.", params={"name": name}
+        )
+    try:
+        return base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        raise ValidationError(
+            "The push subscription's %(name)s key is not base64url text.", params={"name": name}
+        ) from None
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError("The %(what)s must be text.", params={"what": what})
+    if "\x00" in value:
+        # PostgreSQL cannot store a NUL byte in text; no real address has one.
+        raise ValidationError("The %(what)s contains a NUL byte.", params={"what": what})
+    return value.strip()
+
+
+def _add_or_enable(
+    *, user, kind: str, address: str, push_keys: dict | None = None, iexact: bool = False
+) -> Channel:
+    """Create the channel, or enable the person's existing one for the same address."""
+    match = {"address__iexact": address} if iexact else {"address": address}
+    existing = Channel.objects.select_for_update().filter(user=user, kind=kind, **match).first()
+    if existing is None:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent add may win the race
+                return Channel.objects.create(
+                    user=user, kind=kind, address=address, push_keys=push_keys or {}
+                )
+        except IntegrityError:
+            existing = Channel.objects.select_for_update().get(
+                user=user, kind=kind, address=address
+            )
+    existing.enabled = True
+    existing.disabled_at = None
+    existing.disabled_reason = ""
+    fields = ["enabled", "disabled_at", "disabled_reason"]
+    if push_keys is not None:
+        # The browser may have renewed the subscription's keys for the same endpoint.
+        existing.push_keys = push_keys
+        fields.append("push_keys")
+    existing.save(update_fields=fields)
+    return existing
+
+
+def channels_ensure_defaults(*, user) -> list[Channel]:
+    """A person with no channels at all gets the in-app inbox and, when their account has an
+    address, email: the fallback that works everywhere (USERS.md). Someone who has set up
+    channels of their own is left alone."""
+    if Channel.objects.filter(user=user).exists():
+        return []
+    made = [channel_ensure_inbox(user=user)]
+    if user.email:
+        # An unusable account address leaves the inbox, which always works.
+        with contextlib.suppress(ValidationError):
+            made.append(channel_add_email(user=user, address=user.email))
+    return made

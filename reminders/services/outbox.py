@@ -1,0 +1,177 @@
+"""The outbox: claiming due reminders, sending each exactly once, and recovering lost work.
+
+A reminder moves pending -> queued (claimed by the sweep, its id handed to a task) ->
+sending (claimed by the one worker that sends it) -> sent, or back to pending for a retry,
+or to cancelled (the world changed) or dead (it kept failing). Every step is a conditional
+update, so two beat processes, a task delivered twice or a worker killed half-way never
+send a reminder twice; the reaper puts work that a dead worker or a restarted Redis lost
+back to pending, so nothing is lost.
+"""
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+
+from reminders.channels import transport_for
+from reminders.channels.base import DeliveryError, OutboundMessage
+from reminders.models import Reminder
+from reminders.services import relevance
+from reminders.services.failures import reminder_dead_lettered
+from reminders.services.messages import render
+
+log = logging.getLogger(__name__)
+
+Status = Reminder.Status
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=30)
+# Work handed to the broker but not started by then was lost (a Redis restart keeps nothing).
+QUEUED_LEASE = timedelta(seconds=settings.REMINDER_QUEUED_LEASE_SECONDS)
+# A send still "sending" after this had its worker die before the point of no return. A slow
+# worker that comes back after it finds its claim token gone and sends nothing.
+SENDING_LEASE = timedelta(seconds=settings.REMINDER_SENDING_LEASE_SECONDS)
+
+
+class ClaimLost(Exception):
+    """The reaper took the reminder back while this worker was slow: it must not send."""
+
+
+def reminders_claim_due(*, now: datetime, limit: int = 500) -> list[int]:
+    """Claim up to `limit` due reminders for sending; returns their ids, oldest first.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent sweeps (two beat
+    processes) take disjoint batches. Elsewhere a claim token written by a conditional
+    update tells which rows this sweep won.
+    """
+    token = uuid.uuid4().hex
+    due = Reminder.objects.filter(status=Status.PENDING, send_after__lte=now).order_by(
+        "send_after", "id"
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("id", flat=True)[:limit])
+        Reminder.objects.filter(id__in=ids, status=Status.PENDING).update(
+            status=Status.QUEUED, queued_at=now, claim_token=token
+        )
+    return list(
+        Reminder.objects.filter(id__in=ids, claim_token=token, status=Status.QUEUED)
+        .order_by("send_after", "id")
+        .values_list("id", flat=True)
+    )
+
+
+def reminders_reap(*, now: datetime) -> int:
+    """Put lost work back to pending: queued too long (the task was lost) or sending too
+    long (the worker died before its point of no return, so nothing went out)."""
+    lost_queue = Reminder.objects.filter(
+        status=Status.QUEUED, queued_at__lt=now - QUEUED_LEASE
+    ).update(status=Status.PENDING, claim_token="")
+    lost_send = Reminder.objects.filter(
+        status=Status.SENDING, sending_at__lt=now - SENDING_LEASE
+    ).update(status=Status.PENDING, claim_token="")
+    if lost_queue or lost_send:
+        log.warning("reaped %s queued and %s sending reminders", lost_queue, lost_send)
+    return lost_queue + lost_send
+
+
+def reminder_send(*, reminder_id: int, now: datetime) -> str:
+    """Send one reminder if it is still ours to send and still needed; returns its status."""
+    token = uuid.uuid4().hex
+    if not _claim_for_sending(reminder_id, token, now):
+        return "not-claimed"
+    reminder = Reminder.objects.select_related("channel", "user").get(pk=reminder_id)
+    verdict = relevance.check(reminder, now=now)
+    if verdict.cancel:
+        _finish(reminder, token, status=Status.CANCELLED, last_error=verdict.reason)
+        return Status.CANCELLED
+    if verdict.hold_until:
+        _finish(reminder, token, status=Status.PENDING, send_after=verdict.hold_until)
+        return "held"
+    message = render(reminder, now=now)
+    try:
+        provider_id = transport_for(reminder.channel.kind).deliver(
+            _outbound(reminder, message), commit=lambda: _mark_sent(reminder, token, message, now)
+        )
+    except ClaimLost:
+        return "claim-lost"
+    except DeliveryError as error:
+        return _failed(reminder, token, error, now)
+    if provider_id:
+        Reminder.objects.filter(pk=reminder.pk).update(provider_id=provider_id[:255])
+    return Status.SENT
+
+
+def _claim_for_sending(reminder_id: int, token: str, now: datetime) -> bool:
+    """Only one worker wins a reminder, however often its task is delivered."""
+    return bool(
+        Reminder.objects.filter(pk=reminder_id, status__in=[Status.QUEUED, Status.PENDING])
+        .filter(send_after__lte=now)
+        .update(
+            status=Status.SENDING, sending_at=now, claim_token=token, attempts=F("attempts") + 1
+        )
+    )
+
+
+def _mark_sent(reminder: Reminder, token: str, message, now: datetime) -> None:
+    """The point of no return: recorded and committed before the message can leave."""
+    with transaction.atomic():
+        mine = Reminder.objects.filter(pk=reminder.pk, status=Status.SENDING, claim_token=token)
+        updated = mine.update(
+            status=Status.SENT,
+            sent_at=now,
+            subject=message.subject[:255],
+            body=message.text,
+            last_error="",
+        )
+    if not updated:
+        raise ClaimLost(f"reminder {reminder.pk} was taken back before it was sent")
+
+
+def _failed(reminder: Reminder, token: str, error: DeliveryError, now: datetime) -> str:
+    """Transient: retry with capped exponential backoff, then dead-letter. Permanent: the
+    channel is disabled and the patient and clinic are told (channel services)."""
+    reminder.refresh_from_db(fields=["attempts", "status"])
+    text = str(error)[:2000] or error.__class__.__name__
+    # A transport raises only when the message did not go out, even after its commit point
+    # (the server refused the finished message), so a recorded "sent" is taken back too.
+    failed = [Status.SENDING, Status.SENT]
+    if error.permanent or reminder.attempts >= MAX_ATTEMPTS:
+        _finish(reminder, token, status=Status.DEAD, last_error=text, sent_at=None, was=failed)
+        reminder_dead_lettered(reminder=reminder, error=error, now=now)
+        return Status.DEAD
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (reminder.attempts - 1))
+    _finish(
+        reminder,
+        token,
+        status=Status.PENDING,
+        send_after=now + delay,
+        last_error=text,
+        sent_at=None,
+        was=failed,
+    )
+    return "retry"
+
+
+def _finish(reminder: Reminder, token: str, *, status: str, was=(Status.SENDING,), **fields):
+    """Move a reminder on, only while this worker's claim on it still holds."""
+    Reminder.objects.filter(pk=reminder.pk, status__in=was, claim_token=token).update(
+        status=status, claim_token="", **fields
+    )
+
+
+def _outbound(reminder: Reminder, message) -> OutboundMessage:
+    channel = reminder.channel
+    return OutboundMessage(
+        to=channel.address or reminder.user.email,
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+        idempotency_key=reminder.idempotency_key,
+        url=message.url,
+        push_keys=channel.push_keys,
+    )

@@ -1,0 +1,290 @@
+"""Email reaches a real SMTP server (aiosmtpd on 127.0.0.1) exactly once, and the commit point
+sits between the streamed body and the end-of-data terminator."""
+
+import socket
+import threading
+import time
+from email import message_from_bytes, policy
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from django.core import mail
+
+from reminders.channels.base import (
+    OutboundMessage,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from reminders.channels.email import EmailTransport, message_id
+
+MESSAGE = OutboundMessage(
+    to="patient@example.org",
+    subject="Your B12 injection is due",
+    text="Hello,\n.a line that starts with a dot\n.\nYour injection is due today.",
+    html="<p>Your injection is <b>due today</b>.</p>",
+    idempotency_key="dose_due:41:email:7",
+)
+
+
+class Recorder:
+    """An aiosmtpd handler that keeps every finished message, and can refuse on cue."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+        self.rcpt_reply: str | None = None
+        self.data_reply: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data_reply:
+            return self.data_reply
+        self.envelopes.append((session.peer, envelope))
+        return f"250 2.0.0 Ok: queued as Q{len(self.envelopes)}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(condition, timeout: float = 2.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def recorder():
+    return Recorder()
+
+
+@pytest.fixture
+def smtp_server(recorder, settings):
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.DEFAULT_FROM_EMAIL = "B12 Clinic <no-reply@clinic.example>"
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def transport():
+    transport = EmailTransport()
+    yield transport
+    transport.close()
+
+
+class Commits:
+    def __init__(self, check=None) -> None:
+        self.count = 0
+        self.check = check
+
+    def __call__(self) -> None:
+        self.count += 1
+        if self.check:
+            self.check()
+
+
+def parsed(envelope):
+    return message_from_bytes(envelope.original_content, policy=policy.default)
+
+
+@time_machine.travel("2025-03-30 00:59:30+00:00", tick=False)
+def test_the_message_arrives_once_with_text_html_and_its_own_message_id(
+    smtp_server, recorder, transport
+):
+    commit = Commits(check=lambda: pytest.fail("sent early") if recorder.envelopes else None)
+
+    queue_id = transport.deliver(MESSAGE, commit=commit)
+
+    assert commit.count == 1
+    assert queue_id == "Ok: queued as Q1"
+    assert len(recorder.envelopes) == 1
+    _, envelope = recorder.envelopes[0]
+    assert envelope.mail_from == "no-reply@clinic.example"
+    assert envelope.rcpt_tos == ["patient@example.org"]
+    message = parsed(envelope)
+    assert message["Message-ID"] == message_id(MESSAGE.idempotency_key)
+    assert message["Message-ID"] == "<dose_due.41.email.7.f4187d6dee2338ce@b12clinic>"
+    assert message["Date"] == "Sun, 30 Mar 2025 00:59:30 -0000"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    # Dot-stuffing is undone by the server: the lines arrive as written.
+    assert text.splitlines() == MESSAGE.text.splitlines()
+    assert "<b>due today</b>" in html
+
+
+def test_the_commit_comes_after_the_body_but_before_the_server_has_the_message(
+    smtp_server, recorder, transport
+):
+    seen = []
+
+    def commit():
+        time.sleep(0.05)  # time enough for the server to take a finished message
+        seen.append(len(recorder.envelopes))
+
+    transport.deliver(MESSAGE, commit=commit)
+    assert seen == [0]
+    assert len(recorder.envelopes) == 1
+
+
+def test_a_crash_at_the_commit_point_leaves_no_message_on_the_server(
+    smtp_server, recorder, transport
+):
+    """The process 'dies' in commit(): the message was streamed but never terminated, so
+    the server throws it away when the connection drops."""
+
+    def die():
+        raise KeyboardInterrupt("worker killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        transport.deliver(MESSAGE, commit=die)
+
+    later = OutboundMessage(**{**MESSAGE.__dict__, "idempotency_key": "dose_due:41:email:8"})
+    transport.deliver(later, commit=Commits())
+    wait_for(lambda: recorder.envelopes)
+    time.sleep(0.1)
+    assert [parsed(e)["Message-ID"] for _, e in recorder.envelopes] == [
+        message_id("dose_due:41:email:8")
+    ]
+
+
+def test_a_mailbox_refused_at_rcpt_is_permanent_and_nothing_is_committed(
+    smtp_server, recorder, transport
+):
+    recorder.rcpt_reply = "550 5.1.1 mailbox unavailable"
+    commit = Commits()
+
+    with pytest.raises(PermanentDeliveryError, match="550"):
+        transport.deliver(MESSAGE, commit=commit)
+
+    assert commit.count == 0
+    assert recorder.envelopes == []
+
+
+def test_a_busy_mailbox_at_rcpt_is_transient_and_the_connection_still_works(
+    smtp_server, recorder, transport
+):
+    recorder.rcpt_reply = "451 4.3.0 try again later"
+    with pytest.raises(TransientDeliveryError, match="451"):
+        transport.deliver(MESSAGE, commit=Commits())
+
+    recorder.rcpt_reply = None
+    transport.deliver(MESSAGE, commit=Commits())
+    assert len(recorder.envelopes) == 1
+
+
+def test_a_message_refused_after_the_commit_raises_so_the_send_can_be_taken_back(
+    smtp_server, recorder, transport
+):
+    recorder.data_reply = "554 5.7.1 message rejected"
+    commit = Commits()
+
+    with pytest.raises(PermanentDeliveryError, match="554"):
+        transport.deliver(MESSAGE, commit=commit)
+
+    assert commit.count == 1
+    assert recorder.envelopes == []
+
+
+def test_one_connection_carries_several_messages(smtp_server, recorder, transport):
+    for n in range(3):
+        message = OutboundMessage(**{**MESSAGE.__dict__, "idempotency_key": f"k{n}"})
+        transport.deliver(message, commit=Commits())
+    assert len({peer for peer, _ in recorder.envelopes}) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_opened_again(
+    recorder, smtp_server, transport, settings
+):
+    impatient = Controller(recorder, hostname="127.0.0.1", port=free_port(), timeout=0.2)
+    impatient.start()
+    settings.EMAIL_PORT = impatient.port
+    try:
+        transport.deliver(MESSAGE, commit=Commits())
+        time.sleep(0.4)  # the server hangs up on the idle connection the transport kept
+        commit = Commits()
+        transport.deliver(MESSAGE, commit=commit)
+    finally:
+        impatient.stop()
+    assert commit.count == 1
+    assert len(recorder.envelopes) == 2
+    assert recorder.envelopes[0][0] != recorder.envelopes[1][0]
+
+
+def test_connection_refused_is_transient(settings, transport):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = free_port()
+    settings.EMAIL_USE_TLS = False
+    commit = Commits()
+
+    with pytest.raises(TransientDeliveryError, match="cannot connect"):
+        transport.deliver(MESSAGE, commit=commit)
+
+    assert commit.count == 0
+
+
+def test_a_server_that_never_answers_times_out_as_transient(settings, transport):
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+    thread = threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True)
+    thread.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = listener.getsockname()[1]
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 0.3
+    try:
+        with pytest.raises(TransientDeliveryError):
+            transport.deliver(MESSAGE, commit=Commits())
+    finally:
+        for conn, _ in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_tls_required_but_not_offered_is_transient(smtp_server, settings, transport):
+    settings.EMAIL_USE_TLS = True
+    commit = Commits()
+    with pytest.raises(TransientDeliveryError, match="STARTTLS"):
+        transport.deliver(MESSAGE, commit=commit)
+    assert commit.count == 0
+
+
+def test_other_backends_commit_then_send(settings, transport):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    outbox_at_commit = []
+
+    transport.deliver(MESSAGE, commit=lambda: outbox_at_commit.append(len(mail.outbox)))
+
+    assert outbox_at_commit == [0]
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["patient@example.org"]
+    assert sent.alternatives[0][1] == "text/html"
+    assert sent.message()["Message-ID"] == message_id(MESSAGE.idempotency_key)
+
+
+def test_a_message_without_html_gets_an_escaped_html_part(settings, transport):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    plain = OutboundMessage(to="p@example.org", subject="Hi", text="1 < 2\nnext", html="")
+    transport.deliver(plain, commit=Commits())
+    assert mail.outbox[0].alternatives[0][0] == "<p>1 &lt; 2<br>next</p>"

@@ -1,0 +1,256 @@
+"""Chaos: 2,000 reminders fall due; two beat processes and two workers run; one worker is
+killed with SIGKILL mid-batch and Redis is restarted. Every reminder reaches the SMTP server
+exactly once, and the database agrees.
+
+Real processes throughout: `celery beat` twice, `celery worker` twice (prefork), a Redis
+server of the test's own (so restarting it disturbs nobody else), an aiosmtpd server in this
+process, and the PostgreSQL test database.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connection
+from django.utils import timezone
+
+from reminders.channels.email import message_id
+from reminders.models import Channel, Reminder
+from tests import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = str(Path(sys.executable).with_name("celery"))
+REMINDERS = 2000
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder:
+    """An SMTP server's mailbox: every message that arrived, by its Message-ID."""
+
+    def __init__(self):
+        self.message_ids: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content)
+        with self.lock:
+            self.message_ids.append(message["Message-ID"])
+        return "250 OK queued"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.message_ids)
+
+
+class RedisServer:
+    def __init__(self, port: int, workdir: Path):
+        self.port, self.workdir, self.process = port, workdir, None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the test's Redis did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    if shutil.which("redis-server") is None:
+        if IN_CI:
+            pytest.fail("redis-server is needed for the chaos test under CI")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(free_port(), tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, recorder
+    controller.stop()
+
+
+def database_url() -> str:
+    name = connection.settings_dict["NAME"]
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A process in its own group, so SIGKILL reaches a worker and its pool children."""
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_for(condition, timeout: float, step: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return False
+
+
+def due_reminders(count: int) -> list[Reminder]:
+    clinic = factories.ClinicFactory()
+    now = timezone.now() - timedelta(seconds=1)
+    patients = [factories.PatientFactory(clinic=clinic) for _ in range(20)]
+    channels = [
+        Channel.objects.create(
+            user=p.user, kind=Channel.Kind.EMAIL, address=f"{p.user.username}@example.com"
+        )
+        for p in patients
+    ]
+    return Reminder.objects.bulk_create(
+        Reminder(
+            user=channels[n % len(channels)].user,
+            channel=channels[n % len(channels)],
+            kind=Reminder.Kind.TEST,
+            due_at=now,
+            send_after=now,
+            idempotency_key=f"chaos:{n}",
+        )
+        for n in range(count)
+    )
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" and not IN_CI, reason="the chaos test runs on PostgreSQL"
+)
+def test_every_reminder_reaches_smtp_exactly_once_through_a_killed_worker_and_a_redis_restart(
+    redis_server, smtp_server, tmp_path
+):
+    assert connection.vendor == "postgresql", "under CI the chaos test must run on PostgreSQL"
+    controller, mailbox = smtp_server
+    due_reminders(REMINDERS)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(controller.port),
+        "EMAIL_USE_TLS": "0",
+        "REMINDER_SWEEP_SECONDS": "1",
+        "REMINDER_QUEUED_LEASE_SECONDS": "6",
+        "REMINDER_SENDING_LEASE_SECONDS": "8",
+        "APP_VAR_DIR": str(tmp_path),
+    }
+    worker_args = [
+        CELERY,
+        "-A",
+        "config",
+        "worker",
+        "--concurrency=2",
+        "--without-mingle",
+        "--without-gossip",
+        "--loglevel=WARNING",
+    ]
+    beats = [
+        spawn(
+            [
+                CELERY,
+                "-A",
+                "config",
+                "beat",
+                "--loglevel=WARNING",
+                "-s",
+                str(tmp_path / f"beat{n}"),
+            ],
+            env,
+            tmp_path / f"beat{n}.log",
+        )
+        for n in (1, 2)
+    ]
+    victim = spawn([*worker_args, "-n", "victim@%h"], env, tmp_path / "victim.log")
+    survivor = spawn([*worker_args, "-n", "survivor@%h"], env, tmp_path / "survivor.log")
+    try:
+        assert wait_for(lambda: mailbox.count() >= 200, timeout=60), "no mail flowed"
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+        killed_at = mailbox.count()
+        redis_server.stop()
+        time.sleep(1)
+        redis_server.start()
+        everything_sent = wait_for(
+            lambda: Reminder.objects.filter(status=Reminder.Status.SENT).count() == REMINDERS,
+            timeout=180,
+            step=1,
+        )
+    finally:
+        for process in (*beats, victim, survivor):
+            stop(process)
+    statuses = Counter(Reminder.objects.values_list("status", flat=True))
+    assert everything_sent, f"not all sent: {statuses}; logs in {tmp_path}"
+    assert killed_at < REMINDERS, "the kill came after the last message: not mid-batch"
+    arrived = Counter(mailbox.message_ids)
+    expected = {message_id(f"chaos:{n}") for n in range(REMINDERS)}
+    duplicates = sorted(m for m, times in arrived.items() if times > 1)
+    assert not duplicates, f"{len(duplicates)} reminders arrived twice: {duplicates[:5]}"
+    assert set(arrived) == expected
+    assert len(mailbox.message_ids) == REMINDERS
+    assert statuses == {Reminder.Status.SENT: REMINDERS}

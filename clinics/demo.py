@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from accounts.services import AUTHENTICATOR_NAME, recovery_codes_regenerate, totp_secret
 from clinics.models import Clinic, Patient, StaffMembership
+from reminders.services.channels import channels_ensure_defaults
 from schedules.models import Regimen
 from schedules.scheduler import zone_for
 from schedules.services import prescription_create
@@ -75,6 +76,8 @@ def demo_seed() -> list[DemoLogin]:
             secret = _demo_authenticator(user)
         logins.append(DemoLogin(username, role.label, user.display_name, secret))
     _demo_prescriptions(nurse=User.objects.get(username="nurse"))
+    for user in User.objects.filter(username__in=[row[0] for row in PEOPLE]):
+        channels_ensure_defaults(user=user)
     return logins
 
 

@@ -2,17 +2,11 @@
 test's own HTTP server on 127.0.0.1; the request is checked as a push service would check it
 (VAPID signature) and decrypted as the browser would (aes128gcm)."""
 
-import base64
 import json
-import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import http_ece
 import pytest
 import time_machine
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import call_command
 from py_vapid import Vapid02
 from py_vapid.utils import b64urldecode
@@ -23,67 +17,9 @@ from reminders.channels.base import (
     TransientDeliveryError,
 )
 from reminders.channels.push import NOT_CONFIGURED, PushTransport, public_key_of, topic_for
+from tests.reminders.support import PushService, Subscriber, b64url
 
 NOW = 1_743_292_800  # 2025-03-30 00:00:00 UTC
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-class PushService:
-    """A push service on 127.0.0.1 that records each request and answers as told."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.status = 201
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                service.requests.append(
-                    {
-                        "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "body": body,
-                    }
-                )
-                self.send_response(service.status)
-                if service.status == 201:
-                    self.send_header("Location", f"http://127.0.0.1/m/{len(service.requests)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Subscriber:
-    """What a browser keeps for one subscription: an EC P-256 key pair and an auth secret."""
-
-    def __init__(self) -> None:
-        self.private_key = ec.generate_private_key(ec.SECP256R1())
-        self.auth = os.urandom(16)
-        public = self.private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        self.keys = {"p256dh": b64url(public), "auth": b64url(self.auth)}
-
-    def decrypt(self, body: bytes) -> dict:
-        clear = http_ece.decrypt(
-            body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm"
-        )
-        return json.loads(clear)
 
 
 @pytest.fixture

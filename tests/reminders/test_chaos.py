@@ -10,14 +10,10 @@ process, and the PostgreSQL test database.
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from email import message_from_bytes
 from pathlib import Path
 
 import pytest
@@ -28,6 +24,15 @@ from django.utils import timezone
 from reminders.channels.email import message_id
 from reminders.models import Channel, Reminder
 from tests import factories
+from tests.reminders.support import (
+    Recorder,
+    RedisServer,
+    database_url,
+    free_port,
+    spawn,
+    stop,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -35,67 +40,6 @@ REMINDERS = 2000
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Recorder:
-    """An SMTP server's mailbox: every message that arrived, by its Message-ID."""
-
-    def __init__(self):
-        self.message_ids: list[str] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content)
-        with self.lock:
-            self.message_ids.append(message["Message-ID"])
-        return "250 OK queued"
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.message_ids)
-
-
-class RedisServer:
-    def __init__(self, port: int, workdir: Path):
-        self.port, self.workdir, self.process = port, workdir, None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the test's Redis did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -117,42 +61,6 @@ def smtp_server():
     controller.start()
     yield controller, recorder
     controller.stop()
-
-
-def database_url() -> str:
-    name = connection.settings_dict["NAME"]
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
-
-
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    """A process in its own group, so SIGKILL reaches a worker and its pool children."""
-    return subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def wait_for(condition, timeout: float, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
 
 
 def due_reminders(count: int) -> list[Reminder]:

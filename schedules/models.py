@@ -453,3 +453,32 @@ class LabResult(models.Model):
             self.b12_status == self.B12Status.NORMAL
             and self.homocysteine_status == self.HomocysteineStatus.NORMAL
         )
+
+
+class CalendarFeed(models.Model):
+    """A private, revocable iCalendar address for one patient's doses and lab checks.
+
+    The token is the only secret in the URL; revoking it stops the feed at once, and a new one
+    can be made. At most one live feed per patient.
+    """
+
+    patient = models.ForeignKey(
+        "clinics.Patient", on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendar_feed_one_live_per_patient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "live"
+        return f"{self.patient} calendar feed ({state})"

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from schedules import views
+from schedules.views import today
 
 app_name = "schedules"
 
 urlpatterns = [
-    path("today/", views.today, name="today"),
+    path("today/", today.today, name="today"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schedules import views
+from schedules.views import staff as views
 
 app_name = "regimens"
 

@@ -5,19 +5,13 @@ from django.utils import timezone
 
 from accounts.decorators import role_required
 from accounts.models import User
-from clinics.selectors import clinics_of, patient_of
+from clinics.selectors import clinics_of
 from schedules.forms import PreviewForm
 from schedules.preview import regimen_preview
 from schedules.scheduler import zone_for
 from schedules.selectors import regimens_visible_to
 
 STAFF = (User.Role.NURSE, User.Role.CLINIC_ADMIN)
-
-
-@role_required(User.Role.PATIENT)
-def today(request):
-    patient = get_object_or_404(patient_of(request.user))
-    return render(request, "schedules/today.html", {"patient": patient})
 
 
 @role_required(*STAFF)

@@ -1,0 +1,1 @@
+"""Views: thin, one module per page group (staff regimens; the patient's pages)."""

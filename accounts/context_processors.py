@@ -1,7 +1,14 @@
 from django.utils.translation import gettext_lazy as _
 
 NAV_BY_ROLE = {
-    "patient": [("schedules:today", _("Today")), ("my_details", _("My details"))],
+    "patient": [
+        ("schedules:today", _("Today")),
+        ("schedules:schedule", _("Schedule")),
+        ("schedules:labs", _("Labs")),
+        ("symptoms:report", _("Symptoms")),
+        ("reminders:inbox", _("Inbox")),
+        ("reminders:settings", _("Reminder settings")),
+    ],
     "nurse": [("clinics:dashboard", _("Patients")), ("regimens:list", _("Regimens"))],
     "clinic_admin": [("clinics:settings", _("Clinic settings")), ("regimens:list", _("Regimens"))],
 }

@@ -68,6 +68,9 @@ def _exempt(path: str) -> bool:
         reverse("accounts:two_factor_verify"),
         reverse("accounts:logout"),
         settings.STATIC_URL,
+        # The browser fetches these on its own; a redirect would only break them.
+        reverse("service_worker"),
+        reverse("web_app_manifest"),
     )
     return path.startswith(exempt)
 

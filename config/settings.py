@@ -370,6 +370,14 @@ if VAPID_PRIVATE_KEY and not VAPID_SUBJECT.startswith(("mailto:", "https://")):
     raise SystemExit("config error: VAPID_SUBJECT must be a mailto: or https:// address")
 PUSH_TTL_SECONDS = _int("PUSH_TTL_SECONDS", 4 * 60 * 60)
 PUSH_TIMEOUT = _int("PUSH_TIMEOUT", 10)
+# The push services the server will POST to (a leading dot matches subdomains): Chrome and
+# Edge (FCM), Firefox (Mozilla), Windows (WNS) and Safari (Apple).
+PUSH_SERVICE_HOSTS = _list("PUSH_SERVICE_HOSTS") or [
+    "fcm.googleapis.com",
+    ".push.services.mozilla.com",
+    ".notify.windows.com",
+    ".push.apple.com",
+]
 # Subscriptions whose endpoint is plain http on 127.0.0.1/localhost (tests only).
 PUSH_ALLOW_INSECURE_ENDPOINTS = _flag("PUSH_ALLOW_INSECURE_ENDPOINTS", False)
 SMS_BACKEND = _str("SMS_BACKEND", "console")

@@ -198,12 +198,30 @@ def _push_endpoint(endpoint: object) -> str:
         ) from None
     parts = urlsplit(endpoint)
     insecure_allowed = settings.DEBUG or settings.PUSH_ALLOW_INSECURE_ENDPOINTS
-    if parts.scheme != "https" and not (insecure_allowed and parts.hostname in _LOOPBACK):
+    if insecure_allowed and parts.hostname in _LOOPBACK:
+        return endpoint
+    if parts.scheme != "https":
         raise ValidationError(
             "The push subscription's endpoint must be an https:// URL: “%(url)s”.",
             params={"url": endpoint[:200]},
         )
+    if not _known_push_service(parts.hostname or ""):
+        # The server POSTs to this address: only browsers' push services are accepted.
+        raise ValidationError(
+            "The push subscription's endpoint is not a known browser push service: “%(host)s”.",
+            params={"host": (parts.hostname or "")[:200]},
+        )
     return endpoint
+
+
+def _known_push_service(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    for allowed in settings.PUSH_SERVICE_HOSTS:
+        if allowed.startswith(".") and (host.endswith(allowed) or host == allowed[1:]):
+            return True
+        if host == allowed:
+            return True
+    return False
 
 
 def _key_bytes(keys: dict, name: str) -> bytes:
@@ -275,3 +293,84 @@ def channels_ensure_defaults(*, user) -> list[Channel]:
         with contextlib.suppress(ValidationError):
             made.append(channel_add_email(user=user, address=user.email))
     return made
+
+
+# What a person does on their own reminder settings page and inbox ----------------------------
+# Appended below the original services, so their own imports are here.
+from django.utils.translation import gettext  # noqa: E402
+
+# The channels that reach a person away from the app on any phone. Push does not count: it
+# reaches one browser only, iPhones get it only from an installed web app, and a push service
+# can drop a subscription without telling anyone (USERS.md).
+FALLBACK_KINDS = (Kind.EMAIL, Kind.SMS)
+_TEST_IN_FLIGHT = (Reminder.Status.PENDING, Reminder.Status.QUEUED, Reminder.Status.SENDING)
+
+
+def channels_ensure_for_owner(*, user) -> None:
+    """Before a person's settings page is shown: the defaults the planner would give them
+    (inbox and email) if they have no channel yet, and always an inbox."""
+    channels_ensure_defaults(user=user)
+    if not Channel.objects.filter(user=user, kind=Kind.INBOX, enabled=True).exists():
+        channel_ensure_inbox(user=user)
+
+
+def channel_remove_by_owner(*, channel: Channel, now: datetime) -> None:
+    """`channel_remove`, keeping the fallback: the last working email address or phone number
+    cannot be removed, so reminders still reach a person whose notifications stop."""
+    with transaction.atomic():
+        # Locking every channel of the person makes two removals at once take turns, so
+        # they cannot each leave the other as the "remaining" fallback.
+        mine = list(Channel.objects.select_for_update().filter(user_id=channel.user_id))
+        if channel.enabled and channel.kind in FALLBACK_KINDS:
+            others = [
+                other
+                for other in mine
+                if other.enabled and other.kind in FALLBACK_KINDS and other.pk != channel.pk
+            ]
+            if not others:
+                raise ValidationError(
+                    gettext(
+                        "This is your only email address or phone number, so it stays: "
+                        "reminders must still reach you if notifications on a device stop. "
+                        "Add another email address or phone number first, then remove this one."
+                    )
+                )
+        channel_remove(channel=channel, now=now)
+
+
+def channel_test_notify(*, channel: Channel, now: datetime) -> Reminder:
+    """Write a test notification for the outbox to send on this channel, due now.
+
+    It goes through the outbox like every reminder, so it tests what real reminders use (the
+    sweep, the worker, the transport, retries) and never keeps a web request waiting on a
+    mail or push server. Not urgent: quiet hours hold it, as they hold a dose reminder. While
+    one is still waiting, another click returns that one instead of writing a second."""
+    if not channel.enabled:
+        raise ValidationError(
+            gettext("This channel is switched off. Turn it back on before testing it.")
+        )
+    if channel.kind == Kind.PUSH and not settings.VAPID_PRIVATE_KEY:
+        raise ValidationError(gettext("Browser notifications are not set up on this server."))
+    with transaction.atomic():
+        Channel.objects.select_for_update().filter(pk=channel.pk).first()
+        waiting = Reminder.objects.filter(
+            channel=channel, kind=Reminder.Kind.TEST, status__in=_TEST_IN_FLIGHT
+        ).first()
+        if waiting is not None:
+            return waiting
+        return Reminder.objects.create(
+            user_id=channel.user_id,
+            channel=channel,
+            kind=Reminder.Kind.TEST,
+            due_at=now,
+            send_after=now,
+            urgent=False,
+            idempotency_key=f"test:{channel.pk}:{now:%Y%m%dT%H%M%S%f}",
+        )
+
+
+def reminder_mark_read(*, reminder: Reminder, now: datetime) -> Reminder:
+    """An inbox message was opened. The first opening counts; opening it again changes nothing."""
+    Reminder.objects.filter(pk=reminder.pk, read_at__isnull=True).update(read_at=now)
+    reminder.refresh_from_db(fields=["read_at"])
+    return reminder

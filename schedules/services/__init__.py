@@ -5,11 +5,13 @@ from schedules.services.changes import (
     prescription_update_timing,
     prescriptions_follow_patient,
 )
+from schedules.services.corrections import injection_event_correct
 from schedules.services.events import (
     injection_event_log,
     injection_event_skip,
     injection_events_mark_missed,
 )
+from schedules.services.feeds import calendar_feed_create, calendar_feed_revoke
 from schedules.services.horizon import prescriptions_extend_horizon
 from schedules.services.labs import lab_result_record
 from schedules.services.prescriptions import (
@@ -25,6 +27,9 @@ __all__ = [
     "PhaseChoice",
     "Prescribed",
     "RebuildResult",
+    "calendar_feed_create",
+    "calendar_feed_revoke",
+    "injection_event_correct",
     "injection_event_log",
     "injection_event_skip",
     "injection_events_mark_missed",

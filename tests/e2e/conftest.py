@@ -7,6 +7,7 @@ Screenshots are written only when SCREENSHOTS=1, so the normal suite leaves no f
 
 import base64
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,8 @@ def open_menu(page: Page, viewport: Viewport) -> None:
         expect(nav.get_by_role("button", name="Sign out")).to_be_hidden()
         toggler.click()
         expect(toggler).to_have_attribute("aria-expanded", "true")
+        # Bootstrap animates the menu open ("collapsing"); a click during that can be lost.
+        expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
     else:
         expect(toggler).to_be_hidden()
     expect(nav.get_by_role("button", name="Sign out")).to_be_visible()

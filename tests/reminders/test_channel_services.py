@@ -149,6 +149,14 @@ def test_a_push_subscription_is_stored_as_endpoint_and_keys(user):
         ("[1, 2]", "must be a JSON object"),
         (subscription(endpoint=None), "no endpoint URL"),
         (subscription(endpoint="http://push.example.com/abc"), "must be an https:// URL"),
+        (
+            subscription(endpoint="https://169.254.169.254/latest/meta-data"),
+            "not a known browser push service",
+        ),
+        (
+            subscription(endpoint="https://evil.example/fcm.googleapis.com"),
+            "not a known browser push service",
+        ),
         (subscription(endpoint="https://"), "not a valid URL"),
         (subscription(keys=None), "no keys"),
         (subscription(keys={"auth": b64url(os.urandom(16))}), "no p256dh key"),
@@ -283,3 +291,17 @@ def test_a_refused_add_leaves_queued_reminders_alone(user):
 
     assert Reminder.objects.values().get(pk=queued.pk) == before
     assert Channel.objects.get(pk=channel.pk).enabled
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "https://wns2-par02p.notify.windows.com/w/?token=abc",
+        "https://web.push.apple.com/QGabc",
+    ],
+)
+def test_the_browsers_push_services_are_accepted(user, endpoint):
+    channel = channel_add_push(user=user, subscription=subscription(endpoint=endpoint))
+    assert channel.address == endpoint

@@ -1,0 +1,109 @@
+"""The forms of the reminder settings page. They check shape; the services check the rules.
+
+Several forms share one page, so each has its own action and its own submit button name
+(crispy gives a button the id "submit-id-<name>", and ids must be unique on a page). They are
+`novalidate`: the browser's own bubbles vanish, are hard to reach with a screen reader and
+cannot say what this app means, so the server's messages and error summary speak instead.
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from clinics.forms import PatientDetailsForm
+from reminders.services.preferences import LEAD_MAX_MINUTES
+
+
+class ActionHelperMixin:
+    """A crispy helper posting to `action` (a URL name) with one full-width submit button."""
+
+    action = ""
+    submit_name = ""
+    submit_label = _("Save")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse(self.action)
+        self.helper.form_id = f"{self.submit_name}-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit(self.submit_name, self.submit_label, css_class="w-100"))
+
+
+class EmailChannelForm(ActionHelperMixin, forms.Form):
+    action = "reminders:add_email"
+    submit_name = "add-email"
+    submit_label = _("Add email address")
+
+    address = forms.CharField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class SmsChannelForm(ActionHelperMixin, forms.Form):
+    action = "reminders:add_sms"
+    submit_name = "add-sms"
+    submit_label = _("Add phone number")
+
+    phone = forms.CharField(
+        label=_("Mobile phone number"),
+        max_length=32,
+        help_text=_("In international format, starting with + and the country code."),
+        widget=forms.TextInput(
+            attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+44 7700 900123"}
+        ),
+    )
+
+
+class PreferenceForm(ActionHelperMixin, forms.Form):
+    action = "reminders:preferences"
+    submit_name = "save-preferences"
+    submit_label = _("Save reminder timing")
+
+    lead_minutes = forms.IntegerField(
+        label=_("Remind me this many minutes before a dose"),
+        min_value=0,
+        max_value=LEAD_MAX_MINUTES,
+        help_text=_("From 0 to 1440 (one day). 60 is one hour."),
+        error_messages={
+            "required": _("Enter how many minutes before a dose to remind you, e.g. 60."),
+            "invalid": _("Enter the lead time as a whole number of minutes, e.g. 60."),
+            "min_value": _("The lead time cannot be negative: enter 0 to 1440 minutes."),
+            "max_value": _("The lead time can be at most 1440 minutes (one day)."),
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    quiet_start = forms.TimeField(
+        label=_("Quiet hours start"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": _("Enter the start of quiet hours as a time, e.g. 22:00.")},
+    )
+    quiet_end = forms.TimeField(
+        label=_("Quiet hours end"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Leave both empty for no quiet hours."),
+        error_messages={"invalid": _("Enter the end of quiet hours as a time, e.g. 07:00.")},
+    )
+
+
+class TimingForm(PatientDetailsForm):
+    """The time zone and preferred dose time of "My details", on the reminder settings page."""
+
+    action = "reminders:timing"
+    submit_name = "save-timing"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse(self.action)
+        self.helper.form_id = f"{self.submit_name}-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(
+            Submit(self.submit_name, _("Save time zone and dose time"), css_class="w-100")
+        )

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from clinics.models import Clinic
-from flags.models import Flag
+from flags.models import Flag, SymptomReport
 
 
 def flags_open_for_staff(user) -> QuerySet[Flag]:
@@ -19,3 +19,8 @@ def flags_open_for_staff(user) -> QuerySet[Flag]:
         .select_related("patient__user", "patient__clinic", "prescription", "assigned_to")
         .order_by("urgency", "opened_at", "pk")
     )
+
+
+def symptom_reports_of(patient) -> QuerySet[SymptomReport]:
+    """A patient's own reports, newest first (another patient's are simply not found)."""
+    return SymptomReport.objects.filter(patient=patient).order_by("-reported_at", "-pk")

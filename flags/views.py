@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from accounts.models import User
 from clinics.selectors import patient_of
 from flags.forms import SymptomReportForm
 from flags.models import SymptomReport
+from flags.selectors import symptom_reports_of
 from flags.services import symptom_report_create
 
 REPORTS_PAGE_SIZE = 20
@@ -35,7 +35,9 @@ def symptom_report(request):
         else:
             messages.success(request, _("Thank you. Your report is saved."))
             return redirect("symptoms:detail", report_id=report.pk)
-    page = Paginator(_reports_of(patient), REPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(symptom_reports_of(patient), REPORTS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     page.object_list = [_labelled(report) for report in page.object_list]
     context = {"form": form, "patient": patient, "page": page}
     return render(request, "flags/symptom_report.html", context)
@@ -44,14 +46,9 @@ def symptom_report(request):
 @role_required(User.Role.PATIENT)
 def symptom_report_detail(request, report_id: int):
     patient = get_object_or_404(patient_of(request.user))
-    report = _labelled(get_object_or_404(_reports_of(patient), pk=report_id))
+    report = _labelled(get_object_or_404(symptom_reports_of(patient), pk=report_id))
     context = {"report": report, "patient": patient}
     return render(request, "flags/symptom_report_detail.html", context)
-
-
-def _reports_of(patient) -> QuerySet[SymptomReport]:
-    """A patient's own reports, newest first (another patient's are simply not found)."""
-    return SymptomReport.objects.filter(patient=patient).order_by("-reported_at", "-pk")
 
 
 def _labelled(report: SymptomReport) -> SymptomReport:

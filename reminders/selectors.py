@@ -7,12 +7,11 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from reminders.models import Channel, Preference, Reminder
 from reminders.services import relevance
-from reminders.services.channels import FALLBACK_KINDS
+from reminders.services.channels import FALLBACK_KINDS, REMOVED_BY_OWNER
 
 Kind = Channel.Kind
 # The reason `channel_remove` writes on a channel it switches off instead of deleting (one that
 # carried reminders): the person removed it, so their settings page no longer lists it.
-REMOVED_BY_OWNER = "removed by its owner"
 _KIND_ORDER = Case(
     When(kind=Kind.EMAIL, then=Value(0)),
     When(kind=Kind.SMS, then=Value(1)),

@@ -23,6 +23,8 @@ from django.utils import timezone
 from reminders.models import Channel, Reminder
 
 Kind = Channel.Kind
+# The reason a channel its owner removed carries; selectors hide such channels.
+REMOVED_BY_OWNER = "removed by its owner"
 _LETTERS = re.compile(r"[^\W\d_]")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-()\[\]]")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
@@ -85,7 +87,7 @@ def channel_remove(*, channel: Channel, now: datetime) -> None:
         if not channel.reminders.exists():
             Channel.objects.filter(pk=channel.pk).delete()
             return
-        channel_disable(channel=channel, reason="removed by its owner", now=now)
+        channel_disable(channel=channel, reason=REMOVED_BY_OWNER, now=now)
         channel.reminders.filter(status=Reminder.Status.PENDING).update(
             status=Reminder.Status.CANCELLED, last_error="channel removed"
         )

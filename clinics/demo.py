@@ -7,6 +7,7 @@ The staff's TOTP secrets are derived from their usernames so they stay the same 
 import hashlib
 from dataclasses import dataclass
 from datetime import time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,9 +17,10 @@ from accounts.models import User
 from accounts.services import AUTHENTICATOR_NAME, recovery_codes_regenerate, totp_secret
 from clinics.models import Clinic, Patient, StaffMembership
 from reminders.services.channels import channels_ensure_defaults
-from schedules.models import Regimen
+from schedules.models import InjectionEvent, Regimen
 from schedules.scheduler import zone_for
-from schedules.services import prescription_create
+from schedules.selectors import ROTATION_SITES
+from schedules.services import injection_event_log, lab_result_record, prescription_create
 
 DEMO_PASSWORD = "b12-demo-password"  # noqa: S105 - printed for the demo on purpose
 
@@ -36,6 +38,17 @@ DEMO_PRESCRIPTIONS = {
     "patient1": ("cyano-im-daily10-monthly", 4),
     "patient2": ("hydroxo-im-standard", 20),
     "patient3": ("b12-nasal-daily14-weekly", 1),
+}
+
+# The results that led to treatment (they raise the flags a nurse would see).
+DEMO_BASELINE_LABS = {
+    "patient1": {
+        "b12": Decimal("142"),
+        "homocysteine": Decimal("17.5"),
+        "haemoglobin": Decimal("112"),
+        "platelets": Decimal("210"),
+    },
+    "patient2": {"b12": Decimal("210"), "b12_unit": "pmol/L", "platelets": Decimal("38")},
 }
 
 PEOPLE = [
@@ -89,12 +102,40 @@ def _demo_prescriptions(*, nurse: User) -> None:
         if patient.prescriptions.exists():
             continue
         local_today = now.astimezone(zone_for(patient.time_zone)).date()
-        prescription_create(
+        baseline = DEMO_BASELINE_LABS.get(username)
+        if baseline:
+            lab_result_record(
+                patient=patient,
+                taken_on=local_today - timedelta(days=days_ago + 7),
+                recorded_by=nurse,
+                now=now,
+                **baseline,
+            )
+        prescribed = prescription_create(
             patient=patient,
             regimen=Regimen.objects.get(slug=slug, clinic=None),
             start_on=local_today - timedelta(days=days_ago),
             prescribed_by=nurse,
             now=now,
+        )
+        _demo_doses_taken(prescribed.prescription, patient, now)
+
+
+def _demo_doses_taken(prescription, patient, now) -> None:
+    """The demo patients took each past dose a quarter of an hour late, rotating sites."""
+    sites = iter(ROTATION_SITES * 50)
+    while True:
+        event = (
+            prescription.events.filter(status=InjectionEvent.Status.PLANNED, due_at__lt=now)
+            .order_by("due_at")
+            .first()
+        )
+        if event is None:
+            return
+        site = next(sites) if event.route == "IM" else ""
+        given = event.due_at + timedelta(minutes=15)
+        injection_event_log(
+            event=event, given_at=min(given, now), actor=patient.user, now=now, site=site
         )
 
 

@@ -21,7 +21,8 @@ TEST_ONLY = (
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in TEST_ONLY}
+    # Empty rather than absent, so a developer's .env (which manage.py reads) cannot fill them.
+    base = {**os.environ, **dict.fromkeys(TEST_ONLY, "")}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

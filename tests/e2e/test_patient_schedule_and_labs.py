@@ -115,6 +115,8 @@ def test_the_labs_page_shows_checks_results_in_plain_words_and_a_chart(
 
     canvas = page.locator("canvas#lab-chart")
     expect(canvas).to_be_visible()
+    # The chart scripts are deferred: wait until the chart exists, as a person would see it.
+    page.wait_for_function("() => window.Chart && Chart.getChart('lab-chart')")
     assert page.evaluate("() => Chart.getChart('lab-chart').data.datasets.length") == 4
     assert page.evaluate("() => Chart.getChart('lab-chart').data.datasets[0].data") == [
         160,

@@ -14,6 +14,7 @@ from schedules.services.events import (
 from schedules.services.feeds import calendar_feed_create, calendar_feed_revoke
 from schedules.services.horizon import prescriptions_extend_horizon
 from schedules.services.labs import lab_result_record
+from schedules.services.materialise import prescriptions_materialise
 from schedules.services.prescriptions import (
     PhaseChoice,
     Prescribed,
@@ -41,6 +42,7 @@ __all__ = [
     "prescription_update_timing",
     "prescriptions_extend_horizon",
     "prescriptions_follow_patient",
+    "prescriptions_materialise",
     "regimen_copy",
     "regimen_ensure_editable",
 ]

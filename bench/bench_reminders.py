@@ -6,14 +6,18 @@ worker process with the in-memory email backend (SMTP to a local sink is reporte
 99th percentile from due to sent under 60 s. Each beside a bare
 `SELECT ... FOR UPDATE SKIP LOCKED` + `UPDATE` of the same batch, measured in the same run.
 
-Every reminder is of kind "test" (Reminder.Kind.TEST: its relevance check reads only the
-channel) on an email channel of one of a few hundred patients; nobody has quiet hours.
-End to end, real Celery processes run against the benchmark's own database
-(b12_bench_reminders, created if missing, its data replaced) and Redis database 9:
+Every reminder is of kind "test" (Reminder.Kind.TEST: no dose or lab order to re-check, only
+the channel and quiet hours, which nobody has) on the email channel of one of a few hundred
+patients. Everything runs against the benchmark's own database (b12_bench_reminders, created
+if missing, its data replaced) and Redis database 9, from a snapshot of the working tree
+taken at the start. End to end, real Celery processes do the work:
 - "saturated": this process keeps the worker fed by sending `reminders.sweep` whenever the
   queue runs low, so the figure is what one worker can do (the sweep runs in the worker);
 - "beat": `celery beat` sweeps every REMINDER_SWEEP_SECONDS, as deployed (Procfile).
-Run: .venv/bin/python bench/bench_reminders.py [--future 1000000] [--due 10000]
+Due-to-sent is sent_at (the sending worker's clock) minus due_at (the instant the block fell
+due). With --profile N, reminder_send also runs in this process under cProfile, its pieces
+are timed alone, and a sketch of the proposed batched send_batch is timed beside it.
+Run: .venv/bin/python bench/bench_reminders.py [--future 1000000] [--due 10000] [--profile 1000]
 """
 
 import argparse
@@ -624,9 +628,12 @@ def run_details(run: Run, result: dict) -> str:
         smtp = f", SMTP sink got {result['smtp_messages']:,} messages "
         smtp += f"({result['smtp_unique']:,} distinct)"
     cpu, db = max(result["cpu"], 0.01), result["db"]
+    p99 = "n/a" if result["p99"] is None else f"{result['p99']:.1f} s"
     return (
         f"  {run.name}: {result['sent']:,} sent in {result['span']:.1f} s from the first "
-        f"claim; statuses {result['statuses']}; max attempts {result['attempts']}"
+        f"claim, {result['rate']:,.0f}/s ({result['per_worker']:,.0f}/s per worker process); "
+        f"due->sent p50 {result['p50'] or 0:.1f} s, p99 {p99}, max {result['max']:.1f} s\n"
+        f"      statuses {result['statuses']}; max attempts {result['attempts']}"
         f"{'' if result['finished'] else '; TIMED OUT'}{smtp}\n"
         f"      worker CPU {cpu:.1f} s ({result['sent'] / cpu:,.0f} reminders per worker "
         f"CPU-second); database: {db['active_ms'] / 1000:.1f} s executing statements, "

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from clinics import views
+from clinics.views import clinic_settings, dashboard, record
 
 app_name = "clinics"
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("patients/<int:patient_id>/", views.patient_record, name="patient_record"),
-    path("settings/", views.clinic_settings, name="settings"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("patients/<int:patient_id>/", record.patient_record, name="patient_record"),
+    path("settings/", clinic_settings.clinic_settings, name="settings"),
 ]

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from clinics import views as clinic_views
+from clinics.views import details as clinic_details
 from reminders import views as reminder_views
 from schedules.views import calendar_feed
 
@@ -14,7 +14,7 @@ urlpatterns = [
     path("me/reminders/", include("reminders.urls")),
     path("me/symptoms/", include("flags.urls")),
     path("me/", include("schedules.urls")),
-    path("me/details/", clinic_views.my_details, name="my_details"),
+    path("me/details/", clinic_details.my_details, name="my_details"),
     path("feeds/<str:token>.ics", calendar_feed.calendar_feed_ics, name="calendar_feed_ics"),
     path("django-admin/", admin.site.urls),
     path("sw.js", reminder_views.service_worker, name="service_worker"),

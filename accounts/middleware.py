@@ -71,6 +71,7 @@ def _exempt(path: str) -> bool:
         # The browser fetches these on its own; a redirect would only break them.
         reverse("service_worker"),
         reverse("web_app_manifest"),
+        reverse("health"),
     )
     return path.startswith(exempt)
 

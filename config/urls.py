@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from clinics.views import details as clinic_details
+from config import views as project_views
 from reminders import views as reminder_views
 from schedules.views import calendar_feed
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("me/details/", clinic_details.my_details, name="my_details"),
     path("feeds/<str:token>.ics", calendar_feed.calendar_feed_ics, name="calendar_feed_ics"),
     path("django-admin/", admin.site.urls),
+    path("health/", project_views.health, name="health"),
     path("sw.js", reminder_views.service_worker, name="service_worker"),
     path("manifest.webmanifest", reminder_views.web_app_manifest, name="web_app_manifest"),
 ]

@@ -73,7 +73,7 @@ end
 """
 
 
-def _database_ready(reseed: bool) -> bool:
+def _database_ready(reseed: bool, patients: int) -> bool:
     """Whether b12_bench_workspace already holds this version's data."""
     with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
         if reseed:
@@ -84,7 +84,7 @@ def _database_ready(reseed: bool) -> bool:
                     row = bench.execute("SELECT version FROM bench_seed").fetchone()
                 except psycopg.errors.UndefinedTable:
                     row = None
-            if row and row[0] == SEED_VERSION:
+            if row and row[0] == f"{SEED_VERSION}/{patients}":
                 return True
             conn.execute(f'DROP DATABASE "{DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DATABASE}"')
@@ -143,7 +143,7 @@ def _seed(patients: int) -> None:
         flag_raise(patient=patient, cause=cause, summary=f"Benchmark flag: {cause.label}", now=now)
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_seed (version text)")
-        cursor.execute("INSERT INTO bench_seed VALUES (%s)", [SEED_VERSION])
+        cursor.execute("INSERT INTO bench_seed VALUES (%s)", [f"{SEED_VERSION}/{patients}"])
         cursor.execute("ANALYZE")
 
 
@@ -280,7 +280,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    ready = _database_ready(args.reseed)
+    ready = _database_ready(args.reseed, args.patients)
     django.setup()
     if not ready:
         began = clock.perf_counter()
@@ -292,6 +292,7 @@ def main() -> None:
 
     from clinics.models import Patient
 
+    call_command("migrate", verbosity=0)  # a database seeded by an older checkout
     call_command("collectstatic", interactive=False, verbosity=0)  # as a deployment does
 
     with connection.cursor() as cursor:

@@ -241,6 +241,8 @@ def _check(port: int, path: str, cookie: str, marker: str, log: Path) -> None:
         response = urllib.request.urlopen(request, timeout=30)  # noqa: S310 (our own http URL)
     except urllib.error.HTTPError as error:
         raise SystemExit(f"{path} answered {error.code}; the server's log: {log}") from None
+    except TimeoutError:
+        raise SystemExit(f"{path} did not answer within 30 s") from None
     with response:
         body = response.read().decode()
         if response.status != 200 or response.url != f"http://127.0.0.1:{port}{path}":

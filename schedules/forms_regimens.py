@@ -135,6 +135,7 @@ class PhaseForm(forms.Form):
     def phase(self) -> Phase:
         """The phase as entered, unsaved (its position comes from its place in the order)."""
         data = {name: self.cleaned_data.get(name) for name in PHASE_FIELDS}
+        data["unit"] = data["unit"] or ""
         data["weekdays"] = sorted(data["weekdays"] or [])
         return Phase(position=0, **data)
 
@@ -245,13 +246,13 @@ class RegimenEditor:
         kept = self.kept_forms()
         if not kept:
             self.errors.append(str(_("A regimen needs at least one phase.")))
-        entered = [form for form in kept if form.is_valid()]
-        draft = Draft(entered, [form.phase() for form in entered])
-        if details_ok and entered:
-            medication = self.details.cleaned_data["medication"]
-            for problem in regimen_phase_problems(medication=medication, phases=draft.phases):
-                field = problem.field if problem.field in PhaseForm.base_fields else None
-                draft.forms[problem.index].add_error(field, problem.message)
+        # The rules run on every kept phase, even one with a field still wrong, so that
+        # one round shows every error; a rule needing a field that is not valid yet waits.
+        draft = Draft(kept, [form.phase() for form in kept])
+        medication = self.details.cleaned_data.get("medication")
+        for problem in regimen_phase_problems(medication=medication, phases=draft.phases):
+            field = problem.field if problem.field in PhaseForm.base_fields else None
+            draft.forms[problem.index].add_error(field, problem.message)
         valid = details_ok and phases_ok and bool(kept) and all(form.is_valid() for form in kept)
         self._draft = draft if valid else None
         return valid

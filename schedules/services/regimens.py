@@ -71,25 +71,20 @@ class PhaseProblem:
 
 
 def regimen_phase_problems(
-    *, medication: Medication, phases: Sequence[Phase]
+    *, medication: Medication | None, phases: Sequence[Phase]
 ) -> list[PhaseProblem]:
     """Every reason these phases, in this order, cannot make a regimen of `medication`.
 
     The template editor shows them beside each phase; `regimen_update` refuses them. The
     rules are the scheduler's own (what a frequency and an end may be), section 4's routes,
     and the order of phases: a lifelong phase never stops by itself (section 4), so any phase
-    after it would never start.
+    after it would never start. A field left empty (None) skips the rules that need it, so
+    that the editor can show these beside a phase that still lacks a field.
     """
     problems = [problem for index, phase in enumerate(phases) for problem in _one(index, phase)]
     for index, phase in enumerate(phases):
-        check = safety.prescribing_check(
-            medication_slug=medication.slug,
-            routes=[phase.route],
-            renal_impairment=False,
-            renal_acknowledged=False,
-            folic_acid_before_b12=False,
-        )
-        problems += [PhaseProblem(index, "route", error) for error in check.errors]
+        if medication is not None and phase.route:
+            problems += _route_problems(index, phase, medication)
         if phase.end_kind == EndKind.LIFELONG and index < len(phases) - 1:
             problems.append(
                 PhaseProblem(
@@ -105,17 +100,33 @@ def regimen_phase_problems(
     return problems
 
 
+def _route_problems(index: int, phase: Phase, medication: Medication) -> list[PhaseProblem]:
+    """Section 4: IV cyanocobalamin is refused (and IV for anything, the prescribing check's
+    conservative choice)."""
+    check = safety.prescribing_check(
+        medication_slug=medication.slug,
+        routes=[phase.route],
+        renal_impairment=False,
+        renal_acknowledged=False,
+        folic_acid_before_b12=False,
+    )
+    return [PhaseProblem(index, "route", error) for error in check.errors]
+
+
 def _one(index: int, phase: Phase) -> list[PhaseProblem]:
     """One phase on its own: what the scheduler accepts, and ranges that hold the default."""
     problems = []
-    try:
-        scheduler.Frequency(
-            scheduler.FrequencyKind(phase.frequency_kind),
-            phase.frequency_every,
-            tuple(phase.weekdays or ()),
-        )
-    except ValueError:
-        problems.append(_frequency_problem(index, phase))
+    if phase.frequency_kind and phase.frequency_every is not None:
+        try:
+            scheduler.Frequency(
+                scheduler.FrequencyKind(phase.frequency_kind),
+                phase.frequency_every,
+                tuple(phase.weekdays or ()),
+            )
+        except ValueError:
+            problems.append(_frequency_problem(index, phase))
+    if not phase.end_kind:
+        return problems + _range_problems(index, phase)
     bounded = phase.end_kind in (EndKind.COUNT, EndKind.DAYS)
     if bounded and not phase.end_value:
         problems.append(
@@ -146,11 +157,15 @@ def _one(index: int, phase: Phase) -> list[PhaseProblem]:
                 ),
             )
         )
-    for name, label in RANGED_FIELDS.items():
-        message = _range_message(phase, name, label)
-        if message:
-            problems.append(PhaseProblem(index, f"{name}_min", message))
-    return problems
+    return problems + _range_problems(index, phase)
+
+
+def _range_problems(index: int, phase: Phase) -> list[PhaseProblem]:
+    return [
+        PhaseProblem(index, f"{name}_min", message)
+        for name, label in RANGED_FIELDS.items()
+        if (message := _range_message(phase, name, label))
+    ]
 
 
 RANGED_FIELDS = {

@@ -93,9 +93,9 @@ class RegimenDetailsForm(forms.Form):
 
 class PhaseForm(forms.Form):
     name = forms.CharField(label=_("Phase name"), max_length=60)
-    amount = forms.DecimalField(label=_("Dose"), **ONE_DECIMAL)
-    amount_min = forms.DecimalField(label=_("Lowest dose"), required=False, **ONE_DECIMAL)
-    amount_max = forms.DecimalField(label=_("Highest dose"), required=False, **ONE_DECIMAL)
+    amount = forms.DecimalField(label=_("Dose amount"), **ONE_DECIMAL)
+    amount_min = forms.DecimalField(label=_("Lowest amount"), required=False, **ONE_DECIMAL)
+    amount_max = forms.DecimalField(label=_("Highest amount"), required=False, **ONE_DECIMAL)
     unit = forms.ChoiceField(
         label=_("Unit"),
         choices=UNITS,
@@ -105,8 +105,8 @@ class PhaseForm(forms.Form):
     route = forms.ChoiceField(label=_("Route"), choices=Route.choices)
     frequency_kind = forms.ChoiceField(label=_("How often"), choices=FrequencyKind.choices)
     frequency_every = forms.IntegerField(
-        label=_("N"),
-        help_text=_("Days, weeks or months between doses; doses a week."),
+        label=_("Interval (N)"),
+        help_text=_("Days, weeks or months between doses; for N times a week, doses a week."),
         **SMALL_COUNT,
     )
     frequency_every_min = forms.IntegerField(label=_("Lowest N"), required=False, **SMALL_COUNT)
@@ -175,7 +175,7 @@ def phase_helper() -> FormHelper:
             Column("frequency_kind", css_class="col-8 col-md-6"),
             Column("frequency_every", css_class="col-4 col-md-6"),
         ),
-        Div(Field("weekdays", css_class="weekday-pattern"), css_class="weekdays"),
+        Div("weekdays", css_class="weekdays"),
         Row(
             Column("end_kind", css_class="col-12 col-md-6"),
             Column("end_value", css_class="col-12 col-md-6"),

@@ -283,6 +283,10 @@ class RegimenEditor:
         return [form for _, form in sorted(enumerate(self.formset.forms), key=order)]
 
     @property
+    def has_phase_errors(self) -> bool:
+        return self.formset.is_bound and any(form.errors for form in self.kept_forms())
+
+    @property
     def phases(self) -> list[Phase]:
         assert self._draft is not None, "call is_valid() first"
         return self._draft.phases

@@ -20,7 +20,12 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics.selectors import clinic_managed_by
-from schedules.forms_regimens import EditorPreviewForm, RegimenCopyForm, RegimenEditor
+from schedules.forms_regimens import (
+    EditorPreviewForm,
+    PhaseFormSet,
+    RegimenCopyForm,
+    RegimenEditor,
+)
 from schedules.models import EndKind, Regimen
 from schedules.preview import phases_preview
 from schedules.scheduler import zone_for
@@ -90,7 +95,7 @@ def regimen_preview_json(request, regimen_id: int):
             "errors": {
                 "details": editor.details.errors.get_json_data(),
                 "phases": editor.error_list(),
-                "regimen": editor.errors,
+                "regimen": [*editor.errors, *editor.formset.non_form_errors()],
                 "preview": editor.preview.errors.get_json_data(),
             },
         }
@@ -183,8 +188,9 @@ def _saved_preview(regimen, editor: RegimenEditor) -> dict | None:
 def _with_one_more_phase(data):
     """The no-JavaScript "Add a phase": the same form with one more, empty, phase."""
     data = data.copy()
-    total = int(data.get("phases-TOTAL_FORMS") or 0)
-    data["phases-TOTAL_FORMS"] = str(min(total + 1, 1000))
+    total = data.get("phases-TOTAL_FORMS", "")
+    total = int(total) if total.isdigit() else 0
+    data["phases-TOTAL_FORMS"] = str(min(total + 1, PhaseFormSet.max_num))
     return data
 
 

@@ -393,3 +393,21 @@ def test_retiring_asks_first_then_hides_the_template_from_prescribing(
     client.post(url("restore", template))
     template.refresh_from_db()
     assert template.retired_at is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"save": "", "phases-TOTAL_FORMS": "x"},
+        {"add_phase": "", "phases-TOTAL_FORMS": "many"},
+        {"preview": "", "phases-TOTAL_FORMS": "1", "phases-INITIAL_FORMS": "2"},
+    ],
+)
+def test_a_tampered_editor_form_is_refused_without_an_error_page(
+    verified_client, clinic_admin, template, data
+):
+    client = verified_client(clinic_admin)
+    assert client.post(url("edit", template), data).status_code == 200
+    assert client.post(url("preview", template), data).json()["valid"] is False
+    assert template.phases.count() == 2

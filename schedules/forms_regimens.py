@@ -9,8 +9,9 @@ the editor only places what it reports beside the phase it concerns.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Field, Fieldset, Layout, Row, Submit
+from crispy_forms.layout import Column, Field, Fieldset, Layout, Row, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -175,7 +176,7 @@ def phase_helper() -> FormHelper:
             Column("frequency_kind", css_class="col-8 col-md-6"),
             Column("frequency_every", css_class="col-4 col-md-6"),
         ),
-        Div("weekdays", css_class="weekdays"),
+        InlineCheckboxes("weekdays"),
         Row(
             Column("end_kind", css_class="col-12 col-md-6"),
             Column("end_value", css_class="col-12 col-md-6"),

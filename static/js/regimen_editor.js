@@ -13,6 +13,8 @@
     const total = form.querySelector("input[name$='-TOTAL_FORMS']");
     const region = form.querySelector("[data-preview-region]");
     const addButton = form.querySelector("[data-add-phase]");
+    // One short sentence for screen readers, not the whole list, each time the preview changes.
+    const status = form.querySelector("[data-preview-status]");
     let timer = null;
     let latest = 0;
     let controller = null;
@@ -77,6 +79,7 @@
         if (ticket !== latest) return;
         region.innerHTML = answer.html;
         region.dataset.valid = String(answer.valid);
+        if (status) status.textContent = answer.valid ? status.dataset.updated : status.dataset.invalid;
       } catch (error) {
         if (error.name === "AbortError") return;
         region.dataset.valid = "unknown";
@@ -99,6 +102,12 @@
     addButton.addEventListener("click", (event) => {
       event.preventDefault();
       addPhase();
+    });
+    list.addEventListener("change", (event) => {
+      if (!event.target.matches("[data-phase-delete]")) return;
+      const card = event.target.closest("[data-phase-card]");
+      card.classList.toggle("border-danger", event.target.checked);
+      card.classList.toggle("bg-body-tertiary", event.target.checked);
     });
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);

@@ -5,12 +5,15 @@ watches the live preview follow, saves, and retires the template."""
 import re
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from schedules.models import Regimen
+from schedules.services import regimen_copy
 from tests import factories
 from tests.e2e.conftest import Viewport, enter_code, open_menu, sign_in
 from tests.e2e.test_patient_today_and_log import check_accessible
+from tests.schedules.factories import library_regimen
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -120,3 +123,48 @@ def test_an_admin_copies_edits_previews_saves_and_retires_a_template(
         "Weekly taper",
         "Maintenance",
     ]
+
+
+def test_without_javascript_positions_add_a_phase_and_preview_still_work(
+    live_server, viewport: Viewport, new_context, clinic_admin, clinic
+):
+    template = regimen_copy(
+        regimen=library_regimen("cyano-im-daily10-monthly"), clinic=clinic, name="Plain"
+    )
+    context = new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_viewport_size({"width": viewport.width, "height": viewport.height})
+    sign_in_admin(page, live_server, clinic_admin)
+    page.goto(live_server.url + reverse("regimens:edit", args=[template.pk]))
+    expect(page.get_by_role("button", name="Move up")).to_have_count(0)
+
+    page.get_by_role("button", name="Add a phase").click()
+    expect(page.locator("[data-phase-card]")).to_have_count(3)
+    taper = phase_card(page, 3)
+    taper.get_by_label("Phase name").fill("Weekly taper")
+    taper.get_by_label("Dose amount").fill("1000")
+    taper.get_by_label("How often").select_option(label="every N weeks")
+    taper.get_by_label("Interval (N)").fill("1")
+    taper.get_by_label("Ends").select_option(label="after a number of doses")
+    taper.get_by_label("Number of doses or days").fill("4")
+    taper.get_by_label("Position").fill("2")
+    phase_card(page, 2).get_by_label("Position").fill("3")
+    page.get_by_label("First dose on").fill("2026-01-05")
+    page.get_by_label("Time zone").select_option("Europe/London")
+    page.get_by_role("button", name="Preview", exact=True).click()
+
+    expect(preview_row(page, 2)).to_contain_text("Weekly taper")
+    expect(preview_row(page, 2)).to_contain_text(
+        "Wed 21 Jan 2026 09:00; Wed 28 Jan 2026 09:00; Wed 4 Feb 2026 09:00"
+    )
+    expect(preview_row(page, 3)).to_contain_text("Maintenance")
+    assert template.phases.count() == 2
+
+    page.get_by_role("button", name="Save template").click()
+    expect(page.get_by_text("“Plain” is saved.")).to_be_visible()
+    assert list(template.phases.values_list("name", flat=True)) == [
+        "Loading",
+        "Weekly taper",
+        "Maintenance",
+    ]
+    context.close()

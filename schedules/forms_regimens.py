@@ -173,8 +173,8 @@ def phase_helper() -> FormHelper:
             Column("route", css_class="col-12 col-md-6"),
         ),
         Row(
-            Column("frequency_kind", css_class="col-8 col-md-6"),
-            Column("frequency_every", css_class="col-4 col-md-6"),
+            Column("frequency_kind", css_class="col-12 col-md-6"),
+            Column("frequency_every", css_class="col-12 col-md-6"),
         ),
         InlineCheckboxes("weekdays"),
         Row(
@@ -240,8 +240,14 @@ class RegimenEditor:
         self.phase_helper = phase_helper()
         self.errors: list[str] = []
         self._draft: Draft | None = None
+        self._valid: bool | None = None
 
     def is_valid(self) -> bool:
+        if self._valid is None:
+            self._valid = self._check()
+        return self._valid
+
+    def _check(self) -> bool:
         details_ok = self.details.is_valid()
         phases_ok = self.formset.is_valid()
         kept = self.kept_forms()
@@ -261,27 +267,33 @@ class RegimenEditor:
     def kept_forms(self) -> list[PhaseForm]:
         """The phases to keep, in their chosen order: not removed, not an untouched new one.
         Works on an invalid formset too, so every phase's errors can be shown at once."""
-        kept = []
-        for index, form in enumerate(self.formset.forms):
-            data = getattr(form, "cleaned_data", {})
-            if data.get("DELETE"):
-                continue
-            if index >= self.formset.initial_form_count() and not form.has_changed():
-                continue
-            kept.append((data.get("ORDER") or 10**6, index, form))
-        return [form for _, _, form in sorted(kept, key=lambda item: item[:2])]
+        initial = self.formset.initial_form_count()
+        return [
+            form
+            for index, form in self._ordered()
+            if not self._cleaned(form).get("DELETE") and (index < initial or form.has_changed())
+        ]
 
     def display_forms(self) -> list[PhaseForm]:
         """Every phase form, in the order the admin chose (removed ones where they were)."""
-        if not self.formset.is_bound:
-            return list(self.formset.forms)
+        return [form for _, form in self._ordered()]
 
-        def order(item):
+    def _ordered(self) -> list[tuple[int, PhaseForm]]:
+        """The forms by their position, then by their place on the page; no position: last."""
+
+        def key(item):
             index, form = item
-            value = getattr(form, "cleaned_data", {}).get("ORDER")
-            return (value if value is not None else 10**6, index)
+            order = self._cleaned(form).get("ORDER")
+            return (order is None, order or 0, index)
 
-        return [form for _, form in sorted(enumerate(self.formset.forms), key=order)]
+        return sorted(enumerate(self.formset.forms), key=key)
+
+    @staticmethod
+    def _cleaned(form: PhaseForm) -> dict:
+        if not form.is_bound:
+            return form.initial
+        form.errors  # noqa: B018 (cleans the form, once)
+        return form.cleaned_data
 
     @property
     def has_phase_errors(self) -> bool:

@@ -80,8 +80,8 @@ def regimen_edit(request, regimen_id: int):
     return render(request, "schedules/regimen_edit.html", context)
 
 
-@require_POST
 @role_required(ADMIN)
+@require_POST
 def regimen_preview_json(request, regimen_id: int):
     """The live preview: the editor's unsaved form, validated by the same editor as a save,
     then the preview `schedule_preview` prints, or every error by phase."""
@@ -131,8 +131,8 @@ def regimen_retire_view(request, regimen_id: int):
     return render(request, "schedules/regimen_retire.html", context)
 
 
-@require_POST
 @role_required(ADMIN)
+@require_POST
 def regimen_restore_view(request, regimen_id: int):
     regimen, refusal = _template_or_refusal(request, regimen_id)
     if refusal is not None:

@@ -101,9 +101,9 @@ def described(regimen: Regimen) -> list[tuple]:
 # Who may do what ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["copy", "edit", "retire"])
+@pytest.mark.parametrize("name", ["copy", "edit", "retire", "restore", "preview"])
 def test_anonymous_people_are_sent_to_sign_in(client, template, name):
-    response = client.get(url(name, template))
+    response = client.post(url(name, template), editor_data(template))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
 

@@ -1,13 +1,16 @@
 """A regimen's schedule as the `schedule_preview` command prints it and staff see it.
 
-The JSON shape is a contract other tools read: see the README.
+The JSON shape is a contract other tools read: see the README. `phases_preview` is the one
+place it is computed: for a saved regimen (the command, the detail page) and for the unsaved
+phases of the template editor alike.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, date, time
 from decimal import Decimal
 
 from schedules import scheduler
-from schedules.models import Regimen
+from schedules.models import PhaseFields, Regimen
 from schedules.specs import phase_spec
 
 
@@ -15,12 +18,32 @@ def regimen_preview(
     regimen: Regimen, *, start_on: date, until: date, at: time, zone_name: str
 ) -> dict:
     """Every dose and lab check on or before `until`, open and lifelong phases included."""
-    phases = list(regimen.phases.order_by("position"))
+    return phases_preview(
+        list(regimen.phases.order_by("position")),
+        protocol=regimen.slug,
+        medication_slug=regimen.medication.slug,
+        start_on=start_on,
+        until=until,
+        at=at,
+        zone_name=zone_name,
+    )
+
+
+def phases_preview(
+    phases: Sequence[PhaseFields],
+    *,
+    protocol: str,
+    medication_slug: str,
+    start_on: date,
+    until: date,
+    at: time,
+    zone_name: str,
+) -> dict:
+    """The same preview for phases in order, saved or not (their `position` is not read)."""
     zone = scheduler.zone_for(zone_name)
     plan = scheduler.plan_doses(
         [phase_spec(phase) for phase in phases], start_on=start_on, until=until, at=at, zone=zone
     )
-    medication = regimen.medication.slug
     doses = [
         {
             "phase": dose.phase + 1,
@@ -29,7 +52,7 @@ def regimen_preview(
             "amount": _number(phases[dose.phase].amount),
             "unit": phases[dose.phase].unit,
             "route": phases[dose.phase].route,
-            "medication": medication,
+            "medication": medication_slug,
         }
         for dose in plan
     ]
@@ -37,7 +60,7 @@ def regimen_preview(
         {"due": check.due_on.isoformat(), "tests": list(check.tests)}
         for check in scheduler.plan_lab_checks(start_on, until=until)
     ]
-    return {"protocol": regimen.slug, "timezone": zone_name, "doses": doses, "labs": labs}
+    return {"protocol": protocol, "timezone": zone_name, "doses": doses, "labs": labs}
 
 
 def _number(value: Decimal) -> int | float:

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from django.db.models import Max, Q, QuerySet
 
-from clinics.selectors import clinics_of
+from clinics.selectors import clinic_managed_by, clinics_of
 from schedules import safety, scheduler
 from schedules.models import (
     CalendarFeed,
@@ -27,6 +27,26 @@ def regimens_visible_to(user) -> QuerySet[Regimen]:
         .prefetch_related("phases")
         .order_by("clinic_id", "name")
     )
+
+
+def regimens_listed_for(user) -> QuerySet[Regimen]:
+    """What the regimen pages list and open: the library and the staff member's clinics'
+    templates, retired ones included (marked as such, never offered for prescribing)."""
+    return (
+        Regimen.objects.filter(Q(clinic__isnull=True) | Q(clinic__in=clinics_of(user)))
+        .select_related("medication", "clinic")
+        .prefetch_related("phases")
+        .order_by("clinic_id", "retired_at", "name")
+    )
+
+
+def regimen_templates_managed_by(user) -> QuerySet[Regimen]:
+    """The templates a clinic admin may change: the clinic they manage, retired ones
+    included. Anyone else's answer 404 (section 5)."""
+    clinic = clinic_managed_by(user)
+    if clinic is None:
+        return Regimen.objects.none()
+    return Regimen.objects.filter(clinic=clinic).select_related("medication", "clinic")
 
 
 def latest_platelet_result(patient) -> LabResult | None:

@@ -21,11 +21,20 @@ from schedules.services.prescriptions import (
     prescription_create,
     prescription_phase_end,
 )
-from schedules.services.regimens import regimen_copy, regimen_ensure_editable
+from schedules.services.regimens import (
+    PhaseProblem,
+    regimen_copy,
+    regimen_ensure_editable,
+    regimen_phase_problems,
+    regimen_restore,
+    regimen_retire,
+    regimen_update,
+)
 from schedules.services.schedule import RebuildResult, prescription_schedule_rebuild
 
 __all__ = [
     "PhaseChoice",
+    "PhaseProblem",
     "Prescribed",
     "RebuildResult",
     "calendar_feed_create",
@@ -45,4 +54,8 @@ __all__ = [
     "prescriptions_materialise",
     "regimen_copy",
     "regimen_ensure_editable",
+    "regimen_phase_problems",
+    "regimen_restore",
+    "regimen_retire",
+    "regimen_update",
 ]

@@ -9,17 +9,18 @@ from clinics.selectors import clinics_of
 from schedules.forms import PreviewForm
 from schedules.preview import regimen_preview
 from schedules.scheduler import zone_for
-from schedules.selectors import regimens_visible_to
+from schedules.selectors import regimens_listed_for
 
 STAFF = (User.Role.NURSE, User.Role.CLINIC_ADMIN)
 
 
 @role_required(*STAFF)
 def regimen_list(request):
-    regimens = regimens_visible_to(request.user)
+    regimens = regimens_listed_for(request.user)
     context = {
         "library": [regimen for regimen in regimens if regimen.is_library],
         "templates": [regimen for regimen in regimens if not regimen.is_library],
+        "can_manage": request.user.is_clinic_admin,
     }
     return render(request, "schedules/regimen_list.html", context)
 
@@ -28,7 +29,7 @@ def regimen_list(request):
 def regimen_detail(request, regimen_id: int):
     """A regimen's phases and, for a chosen start, time and zone, its dated schedule: the
     same code as `manage.py schedule_preview`."""
-    regimen = get_object_or_404(regimens_visible_to(request.user), pk=regimen_id)
+    regimen = get_object_or_404(regimens_listed_for(request.user), pk=regimen_id)
     form = PreviewForm(
         request.GET if "start_on" in request.GET else None, initial=_preview_defaults(request.user)
     )
@@ -48,6 +49,7 @@ def regimen_detail(request, regimen_id: int):
         "form": form,
         "preview": preview,
         "rows": _rows(preview, phases, regimen) if preview else [],
+        "can_manage": request.user.is_clinic_admin,
     }
     return render(request, "schedules/regimen_detail.html", context)
 

@@ -211,6 +211,13 @@ ROWS: dict[str, Row] = {
     "clinics:settings": Row(admin_page()),
     "regimens:list": Row(staff_page()),
     "regimens:detail": Row({**staff_page(), "nurse_y": 404}, args=obj("template")),
+    # Editing templates is the clinic admin's; the one here is clinic X's and is not retired,
+    # so "restore" has nothing to do and goes back to it with a message.
+    "regimens:copy": Row(admin_page(), args=obj("template")),
+    "regimens:edit": Row(admin_page(), args=obj("template")),
+    "regimens:retire": Row(admin_page(), args=obj("template")),
+    "regimens:preview": Row(admin_page(), args=obj("template"), method="post"),
+    "regimens:restore": Row(admin_page(302), args=obj("template"), method="post"),
     # The patient's pages.
     "my_details": Row(patient_page()),
     "schedules:today": Row(patient_page()),

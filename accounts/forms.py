@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+
 
 class SubmitHelperMixin:
     """Gives a form a crispy helper with one full-width submit button."""
@@ -73,3 +75,23 @@ class PasswordResetForm(SubmitHelperMixin, auth_forms.PasswordResetForm):
 
 class SetPasswordForm(SubmitHelperMixin, auth_forms.SetPasswordForm):
     submit_label = _("Set new password")
+
+
+class InvitationAcceptForm(SubmitHelperMixin, auth_forms.UserCreationForm):
+    """Username and password (Django's validators, against the invitee's name and email, set
+    on the unsaved instance). It only checks: `invitation_accept` makes the account, never
+    `save()`."""
+
+    submit_label = _("Create my account")
+
+    class Meta(auth_forms.UserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+        help_texts = {
+            "username": _("You sign in with this. Letters, digits and @ . + - _ only."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        self.fields["password1"].widget.attrs["autocomplete"] = "new-password"

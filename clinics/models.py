@@ -1,7 +1,6 @@
 from datetime import time
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -47,10 +46,10 @@ class Clinic(models.Model):
     offers_email = models.BooleanField(_("email"), default=True)
     offers_sms = models.BooleanField(_("text messages"), default=True)
     offers_push = models.BooleanField(_("browser notifications"), default=True)
-    reminder_lead_minutes = ArrayField(
-        models.PositiveSmallIntegerField(),
-        verbose_name=_("lead times offered, in minutes"),
-        default=default_lead_minutes,
+    # A list of whole minutes, in order (JSON, not a PostgreSQL array: SQLite is the
+    # zero-setup default database).
+    reminder_lead_minutes = models.JSONField(
+        _("lead times offered, in minutes"), default=default_lead_minutes
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -67,7 +66,7 @@ class Clinic(models.Model):
                 name="clinic_offers_email_or_sms",
             ),
             models.CheckConstraint(
-                condition=models.Q(reminder_lead_minutes__len__gte=1),
+                condition=~models.Q(reminder_lead_minutes=[]),
                 name="clinic_offers_a_lead_time",
             ),
         ]

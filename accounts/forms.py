@@ -29,6 +29,16 @@ class LoginForm(SubmitHelperMixin, auth_forms.AuthenticationForm):
         "inactive": _("This account has been deactivated. Contact your clinic."),
     }
 
+    def get_invalid_login_error(self):
+        """Django's backend refuses a deactivated account as if the password were wrong; the
+        person who knows the password is told the real reason, so they call their clinic."""
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        deactivated = User.objects.filter(username=username, is_active=False).first()
+        if deactivated is not None and password and deactivated.check_password(password):
+            return forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()
+
 
 class TokenForm(SubmitHelperMixin, forms.Form):
     submit_label = _("Verify")

@@ -105,3 +105,5 @@ class InvitationAcceptForm(SubmitHelperMixin, auth_forms.UserCreationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         self.fields["password1"].widget.attrs["autocomplete"] = "new-password"
+        self.fields["password1"].label = _("Choose a password")
+        self.fields["password2"].label = _("Type the password again")

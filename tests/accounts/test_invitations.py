@@ -160,6 +160,13 @@ def test_a_patient_invitation_needs_a_time_zone_and_a_dose_time(clinic, clinic_a
     assert not Invitation.objects.exists()
 
 
+def test_a_name_too_long_for_the_record_is_refused(clinic, clinic_admin):
+    with pytest.raises(ValidationError) as error:
+        invite(clinic, clinic_admin, name="A" * 151)
+    assert "name" in error.value.message_dict
+    assert not Invitation.objects.exists() and not mail.outbox
+
+
 def test_a_mail_server_refusing_the_email_saves_nothing(clinic, clinic_admin, monkeypatch):
     def refuse(*args, **kwargs):
         raise smtplib.SMTPRecipientsRefused({"ada@example.org": (550, b"no such user")})

@@ -1,13 +1,12 @@
+"""Inviting a person to a clinic by email, and the invitee accepting the link once."""
+
 import hashlib
 import secrets
 import smtplib
-from base64 import b32encode
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
@@ -15,10 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Invitation, User
 from audit.models import AuditEvent
@@ -27,70 +24,7 @@ from clinics.models import Patient, StaffMembership
 from clinics.validators import validate_time_zone
 from schedules.scheduler import zone_for
 
-RECOVERY_CODE_COUNT = 10
 DEFAULT_INVITATION_LIFETIME = timedelta(days=7)
-AUTHENTICATOR_NAME = "Authenticator app"
-RECOVERY_DEVICE_NAME = "Recovery codes"
-
-
-def totp_device_pending(*, user) -> TOTPDevice:
-    """The user's not-yet-confirmed authenticator, created on first visit to the setup page."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
-
-
-def totp_secret(device: TOTPDevice) -> str:
-    """The shared secret in the base32 form authenticator apps accept when typed in."""
-    return b32encode(device.bin_key).decode().rstrip("=")
-
-
-@transaction.atomic
-def two_factor_enable(*, user, device: TOTPDevice, token: str) -> list[str]:
-    """Confirm the authenticator with a code from it; returns fresh recovery codes."""
-    if device.user_id != user.pk or device.confirmed:
-        raise ValidationError(_("This authenticator is not waiting to be set up."))
-    if not device.verify_token(token):
-        raise ValidationError(
-            _("That code is not right. Check the time on your phone and try the newest code.")
-        )
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-    return recovery_codes_regenerate(user=user)
-
-
-@transaction.atomic
-def recovery_codes_regenerate(*, user) -> list[str]:
-    """Replace every recovery code with ten new single-use ones."""
-    static, _created = StaticDevice.objects.get_or_create(
-        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
-    )
-    static.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
-    return codes
-
-
-@transaction.atomic
-def two_factor_disable(*, user) -> None:
-    """Patients may turn two-factor off; staff may not."""
-    if user.requires_two_factor:
-        raise ValidationError(_("Your role requires two-factor authentication; it stays on."))
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
-
-
-def recovery_codes_remaining(*, user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
-
-
-def sessions_clear_expired() -> int:
-    """Delete sessions past their expiry; returns how many went."""
-    deleted, _rows = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return deleted
-
-
-# Invitations ---------------------------------------------------------------------------------
 
 
 class InvitationUnusable(Exception):
@@ -160,6 +94,8 @@ def invitation_create(
         sent_at=now,
         expires_at=now + invitation_lifetime(),
     )
+    # Field lengths and the address's shape; the uniqueness is the database's, just below.
+    invitation.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():  # a savepoint: another admin may invite the same address
             invitation.save()
@@ -395,66 +331,3 @@ def _invitation_email_send(*, invitation: Invitation, token: str, base_url: str)
             _("The invitation email could not be sent (%(error)s). Nothing was saved; try again.")
             % {"error": exc}
         ) from exc
-
-
-# Deactivating and reactivating people --------------------------------------------------------
-
-
-@transaction.atomic
-def user_deactivate(*, user: User, actor, now: datetime, request=None) -> User:
-    """The person can no longer sign in and is signed out everywhere. Nothing they did is
-    deleted: prescriptions, doses, messages and the audit log stay as they were."""
-    if user.pk == actor.pk:
-        raise ValidationError(_("You cannot deactivate your own account."))
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if not user.is_active:
-        return user
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    ended = sessions_end_for(user=user, now=now)
-    _audit_activity(
-        user,
-        actor,
-        request,
-        f"Deactivated {user.username}; {ended} session(s) ended",
-        [True, False],
-    )
-    return user
-
-
-@transaction.atomic
-def user_reactivate(*, user: User, actor, now: datetime, request=None) -> User:
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.is_active:
-        return user
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    _audit_activity(user, actor, request, f"Reactivated {user.username}", [False, True])
-    return user
-
-
-def sessions_end_for(*, user: User, now: datetime) -> int:
-    """Delete every live session of the user; returns how many.
-
-    Database sessions are not indexed by user, so the live ones are decoded one by one; a
-    clinic's few hundred sessions make that cheap, and deactivation is rare.
-    """
-    mine = [
-        session.pk
-        for session in Session.objects.filter(expire_date__gt=now).iterator()
-        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
-    ]
-    Session.objects.filter(pk__in=mine).delete()
-    return len(mine)
-
-
-def _audit_activity(user: User, actor, request, summary: str, change: list[bool]) -> None:
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        target=user,
-        patient=getattr(user, "patient", None) if user.is_patient else None,
-        summary=summary,
-        changes={"is_active": [str(change[0]), str(change[1])]},
-        request=request,
-    )

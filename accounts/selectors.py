@@ -4,6 +4,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Invitation, User
+from clinics.models import StaffMembership
 
 
 def user_has_two_factor(user) -> bool:
@@ -26,8 +27,11 @@ def people_of(clinic) -> QuerySet[User]:
     anyone else's answers 404 through this queryset."""
     members = Q(memberships__clinic=clinic) | Q(patient__clinic=clinic)
     ids = User.objects.filter(members).values("pk")
-    return with_two_factor(User.objects.filter(pk__in=ids)).order_by(
-        "role", "last_name", "first_name", "username"
+    elsewhere = StaffMembership.objects.filter(user=OuterRef("pk")).exclude(clinic=clinic)
+    return (
+        with_two_factor(User.objects.filter(pk__in=ids))
+        .annotate(in_another_clinic=Exists(elsewhere))
+        .order_by("role", "last_name", "first_name", "username")
     )
 
 

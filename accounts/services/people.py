@@ -11,14 +11,16 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record
+from clinics.models import StaffMembership
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, actor, now: datetime, request=None) -> User:
+def user_deactivate(*, user: User, clinic, actor, now: datetime, request=None) -> User:
     """The person can no longer sign in and is signed out everywhere. Nothing they did is
     deleted: prescriptions, doses, messages and the audit log stay as they were."""
     if user.pk == actor.pk:
         raise ValidationError(_("You cannot deactivate your own account."))
+    _only_in(user, clinic, _("deactivate"))
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
         return user
@@ -36,7 +38,8 @@ def user_deactivate(*, user: User, actor, now: datetime, request=None) -> User:
 
 
 @transaction.atomic
-def user_reactivate(*, user: User, actor, now: datetime, request=None) -> User:
+def user_reactivate(*, user: User, clinic, actor, now: datetime, request=None) -> User:
+    _only_in(user, clinic, _("reactivate"))
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active:
         return user
@@ -59,6 +62,19 @@ def sessions_end_for(*, user: User, now: datetime) -> int:
     ]
     Session.objects.filter(pk__in=mine).delete()
     return len(mine)
+
+
+def _only_in(user: User, clinic, verb: str) -> None:
+    """An account is one sign-in for every clinic a nurse works for: one clinic's admin must
+    not lock a nurse out of another clinic (clinical rules section 5)."""
+    if StaffMembership.objects.filter(user=user).exclude(clinic=clinic).exists():
+        raise ValidationError(
+            _(
+                "%(name)s also works for another clinic, so only the person who runs this "
+                "service can %(verb)s their account."
+            )
+            % {"name": user.display_name, "verb": verb}
+        )
 
 
 def _audit_activity(user: User, actor, request, summary: str, change: list[bool]) -> None:

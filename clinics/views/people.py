@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors as account_selectors
@@ -55,7 +56,11 @@ def people_invite(request):
         else:
             messages.success(
                 request,
-                _("Invitation sent to %(email)s. The link works for %(days)d days.")
+                ngettext(
+                    "Invitation sent to %(email)s. The link works for %(days)d day.",
+                    "Invitation sent to %(email)s. The link works for %(days)d days.",
+                    account_services.invitation_lifetime().days,
+                )
                 % {"email": invitation.email, "days": account_services.invitation_lifetime().days},
             )
             return redirect("clinics:people")
@@ -112,10 +117,10 @@ def invitation_revoke(request, invitation_id: int):
 @role_required(ADMIN)
 @require_POST
 def person_deactivate(request, user_id: int):
-    person = _person(request, user_id)
+    clinic, person = _person(request, user_id)
     try:
         account_services.user_deactivate(
-            user=person, actor=request.user, now=timezone.now(), request=request
+            user=person, clinic=clinic, actor=request.user, now=timezone.now(), request=request
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -134,20 +139,24 @@ def person_deactivate(request, user_id: int):
 @role_required(ADMIN)
 @require_POST
 def person_reactivate(request, user_id: int):
-    person = _person(request, user_id)
-    account_services.user_reactivate(
-        user=person, actor=request.user, now=timezone.now(), request=request
-    )
-    messages.success(request, _("%(name)s can sign in again.") % {"name": person.display_name})
+    clinic, person = _person(request, user_id)
+    try:
+        account_services.user_reactivate(
+            user=person, clinic=clinic, actor=request.user, now=timezone.now(), request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s can sign in again.") % {"name": person.display_name})
     return redirect("clinics:people")
 
 
-def _person(request, user_id: int) -> User:
-    """Someone of the admin's own clinic; anyone else answers 404 (section 5)."""
+def _person(request, user_id: int):
+    """The admin's clinic and someone of it; anyone else answers 404 (section 5)."""
     clinic = selectors.clinic_managed_by(request.user)
     if clinic is None:
         raise Http404
-    return get_object_or_404(account_selectors.people_of(clinic), pk=user_id)
+    return clinic, get_object_or_404(account_selectors.people_of(clinic), pk=user_id)
 
 
 def _invitation(request, invitation_id: int):

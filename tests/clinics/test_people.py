@@ -226,12 +226,14 @@ def test_an_admin_resends_and_revokes_an_invitation(verified_client, clinic_admi
 # Deactivating ---------------------------------------------------------------------------------
 
 
-def test_deactivating_ends_every_session_of_that_person_only(clinic_admin, nurse, other_nurse):
+def test_deactivating_ends_every_session_of_that_person_only(
+    clinic_admin, clinic, nurse, other_nurse
+):
     nurse_phone, nurse_desk = signed_in_client(nurse), signed_in_client(nurse)
     bystander = signed_in_client(other_nurse)
     sessions_before = Session.objects.count()
 
-    user_deactivate(user=nurse, actor=clinic_admin, now=timezone.now())
+    user_deactivate(user=nurse, clinic=clinic, actor=clinic_admin, now=timezone.now())
 
     assert Session.objects.count() == sessions_before - 2
     for browser in (nurse_phone, nurse_desk):
@@ -240,8 +242,8 @@ def test_deactivating_ends_every_session_of_that_person_only(clinic_admin, nurse
     assert bystander.session.session_key in set(Session.objects.values_list("pk", flat=True))
 
 
-def test_a_deactivated_person_cannot_sign_in_and_is_told_why(client, clinic_admin, patient):
-    user_deactivate(user=patient.user, actor=clinic_admin, now=timezone.now())
+def test_a_deactivated_person_cannot_sign_in_and_is_told_why(client, clinic_admin, clinic, patient):
+    user_deactivate(user=patient.user, clinic=clinic, actor=clinic_admin, now=timezone.now())
     response = client.post(
         reverse("accounts:login"),
         {"username": patient.user.username, "password": factories.PASSWORD},
@@ -251,8 +253,10 @@ def test_a_deactivated_person_cannot_sign_in_and_is_told_why(client, clinic_admi
     assert "This account has been deactivated. Contact your clinic." in page_of(response)
 
 
-def test_a_wrong_password_for_a_deactivated_account_reveals_nothing(client, clinic_admin, patient):
-    user_deactivate(user=patient.user, actor=clinic_admin, now=timezone.now())
+def test_a_wrong_password_for_a_deactivated_account_reveals_nothing(
+    client, clinic_admin, clinic, patient
+):
+    user_deactivate(user=patient.user, clinic=clinic, actor=clinic_admin, now=timezone.now())
     response = client.post(
         reverse("accounts:login"), {"username": patient.user.username, "password": "guess"}
     )
@@ -260,7 +264,7 @@ def test_a_wrong_password_for_a_deactivated_account_reveals_nothing(client, clin
     assert "deactivated" not in page_of(response)
 
 
-def test_deactivating_keeps_the_patients_history(clinic_admin, nurse, patient):
+def test_deactivating_keeps_the_patients_history(clinic_admin, clinic, nurse, patient):
     now = timezone.now()
     prescription = prescribe(
         patient, "b12-nasal-q3d", start_on=now.date() - timedelta(days=10), now=now, by=nurse
@@ -269,7 +273,7 @@ def test_deactivating_keeps_the_patients_history(clinic_admin, nurse, patient):
     assert events > 0
     audit_rows = AuditEvent.objects.count()
 
-    user_deactivate(user=patient.user, actor=clinic_admin, now=now)
+    user_deactivate(user=patient.user, clinic=clinic, actor=clinic_admin, now=now)
 
     patient.refresh_from_db()
     assert Prescription.objects.filter(pk=prescription.pk, patient=patient).exists()
@@ -309,6 +313,22 @@ def test_an_admin_deactivates_and_reactivates_a_nurse_through_the_page(
         ["True", "False"],
         ["False", "True"],
     ]
+
+
+def test_a_nurse_who_also_works_for_another_clinic_is_not_locked_out_by_one_admin(
+    verified_client, clinic_admin, clinic, other_clinic
+):
+    shared = factories.NurseFactory(clinics=[clinic, other_clinic])
+    client = verified_client(clinic_admin)
+
+    row = page_of(client.get(PEOPLE)).split(f'data-testid="person-{shared.username}"')[1]
+    assert "Also works for another clinic" in row.split("</tr>")[0]
+    response = client.post(reverse("clinics:person_deactivate", args=[shared.pk]), follow=True)
+
+    assert "also works for another clinic" in page_of(response)
+    shared.refresh_from_db()
+    assert shared.is_active
+    assert not AuditEvent.objects.exists()
 
 
 def test_a_get_cannot_deactivate_anyone(verified_client, clinic_admin, nurse):

@@ -10,7 +10,11 @@ NAV_BY_ROLE = {
         ("reminders:settings", _("Reminder settings")),
     ],
     "nurse": [("clinics:dashboard", _("Patients")), ("regimens:list", _("Regimens"))],
-    "clinic_admin": [("clinics:settings", _("Clinic settings")), ("regimens:list", _("Regimens"))],
+    "clinic_admin": [
+        ("clinics:settings", _("Clinic settings")),
+        ("clinics:people", _("People")),
+        ("regimens:list", _("Regimens")),
+    ],
 }
 
 

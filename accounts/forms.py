@@ -4,6 +4,8 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+
 
 class SubmitHelperMixin:
     """Gives a form a crispy helper with one full-width submit button."""
@@ -26,6 +28,16 @@ class LoginForm(SubmitHelperMixin, auth_forms.AuthenticationForm):
         ),
         "inactive": _("This account has been deactivated. Contact your clinic."),
     }
+
+    def get_invalid_login_error(self):
+        """Django's backend refuses a deactivated account as if the password were wrong; the
+        person who knows the password is told the real reason, so they call their clinic."""
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        deactivated = User.objects.filter(username=username, is_active=False).first()
+        if deactivated is not None and password and deactivated.check_password(password):
+            return forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()
 
 
 class TokenForm(SubmitHelperMixin, forms.Form):
@@ -73,3 +85,25 @@ class PasswordResetForm(SubmitHelperMixin, auth_forms.PasswordResetForm):
 
 class SetPasswordForm(SubmitHelperMixin, auth_forms.SetPasswordForm):
     submit_label = _("Set new password")
+
+
+class InvitationAcceptForm(SubmitHelperMixin, auth_forms.UserCreationForm):
+    """Username and password (Django's validators, against the invitee's name and email, set
+    on the unsaved instance). It only checks: `invitation_accept` makes the account, never
+    `save()`."""
+
+    submit_label = _("Create my account")
+
+    class Meta(auth_forms.UserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+        help_texts = {
+            "username": _("You sign in with this. Letters, digits and @ . + - _ only."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        self.fields["password1"].widget.attrs["autocomplete"] = "new-password"
+        self.fields["password1"].label = _("Choose a password")
+        self.fields["password2"].label = _("Type the password again")

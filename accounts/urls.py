@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import forms, views
+from accounts import forms, views, views_invitation
 
 app_name = "accounts"
 
@@ -57,6 +57,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
+    path("invitation/<str:token>/", views_invitation.invitation_accept, name="invitation_accept"),
     path("two-factor/", views.two_factor_overview, name="two_factor"),
     path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),

@@ -8,6 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from clinics.validators import validate_time_zone
 
 DEFAULT_DOSE_TIME = time(9, 0)
+# The lead times a new clinic offers its patients: at the dose time, 15 and 30 minutes, one and
+# two hours, and a day before. A patient's default (Preference.lead_minutes) is one of them.
+DEFAULT_LEAD_MINUTES = (0, 15, 30, 60, 120, 24 * 60)
+LEAD_MAX_MINUTES = 24 * 60
+
+
+def default_lead_minutes() -> list[int]:
+    return list(DEFAULT_LEAD_MINUTES)
 
 
 def default_time_zone() -> str:
@@ -32,6 +40,17 @@ class Clinic(models.Model):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    # The reminder channels patients may add. The in-app inbox is always offered (a patient
+    # must always have somewhere reminders arrive), and email or text messages must be: they
+    # are the fallback that reaches a patient away from the app (USERS.md).
+    offers_email = models.BooleanField(_("email"), default=True)
+    offers_sms = models.BooleanField(_("text messages"), default=True)
+    offers_push = models.BooleanField(_("browser notifications"), default=True)
+    # A list of whole minutes, in order (JSON, not a PostgreSQL array: SQLite is the
+    # zero-setup default database).
+    reminder_lead_minutes = models.JSONField(
+        _("lead times offered, in minutes"), default=default_lead_minutes
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -41,11 +60,25 @@ class Clinic(models.Model):
                 condition=models.Q(escalate_missed_maintenance_streak__gte=1)
                 & models.Q(escalate_overdue_days__gte=1),
                 name="clinic_escalation_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(offers_email=True) | models.Q(offers_sms=True),
+                name="clinic_offers_email_or_sms",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reminder_lead_minutes=[]),
+                name="clinic_offers_a_lead_time",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def channel_kinds_offered(self) -> list[str]:
+        """The Channel.Kind values patients of this clinic may add; the inbox always."""
+        offered = {"email": self.offers_email, "sms": self.offers_sms, "push": self.offers_push}
+        return [kind for kind, on in offered.items() if on] + ["inbox"]
 
 
 class StaffMembership(models.Model):

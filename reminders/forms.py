@@ -11,9 +11,9 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from clinics.forms import PatientDetailsForm
-from reminders.services.preferences import LEAD_MAX_MINUTES
 
 
 class ActionHelperMixin:
@@ -64,18 +64,14 @@ class PreferenceForm(ActionHelperMixin, forms.Form):
     submit_name = "save-preferences"
     submit_label = _("Save reminder timing")
 
-    lead_minutes = forms.IntegerField(
-        label=_("Remind me this many minutes before a dose"),
-        min_value=0,
-        max_value=LEAD_MAX_MINUTES,
-        help_text=_("From 0 to 1440 (one day). 60 is one hour."),
+    lead_minutes = forms.TypedChoiceField(
+        label=_("How long before a dose to remind me"),
+        coerce=int,
+        help_text=_("The lead times your clinic offers."),
         error_messages={
-            "required": _("Enter how many minutes before a dose to remind you, e.g. 60."),
-            "invalid": _("Enter the lead time as a whole number of minutes, e.g. 60."),
-            "min_value": _("The lead time cannot be negative: enter 0 to 1440 minutes."),
-            "max_value": _("The lead time can be at most 1440 minutes (one day)."),
+            "required": _("Choose how long before a dose to remind you."),
+            "invalid_choice": _("Choose one of the lead times your clinic offers."),
         },
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     quiet_start = forms.TimeField(
         label=_("Quiet hours start"),
@@ -90,6 +86,33 @@ class PreferenceForm(ActionHelperMixin, forms.Form):
         help_text=_("Leave both empty for no quiet hours."),
         error_messages={"invalid": _("Enter the end of quiet hours as a time, e.g. 07:00.")},
     )
+
+    def __init__(self, *args, offered: list[int], current: int, **kwargs):
+        """`offered`: the clinic's lead times. A current one it no longer offers stays a
+        choice, so saving quiet hours never changes a patient's lead time behind their back."""
+        super().__init__(*args, **kwargs)
+        choices = [(minutes, lead_label(minutes)) for minutes in offered]
+        if current not in offered:
+            kept = _("%(lead)s (your current setting; no longer offered by your clinic)") % {
+                "lead": lead_label(current)
+            }
+            choices = sorted([*choices, (current, kept)])
+        self.fields["lead_minutes"].choices = choices
+
+
+def lead_label(minutes: int) -> str:
+    """60 -> "1 hour before", 90 -> "1 hour 30 minutes before", 1440 -> "1 day before"."""
+    if minutes == 0:
+        return str(_("At the dose time"))
+    if minutes == 24 * 60:
+        return str(_("1 day before"))
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours})
+    if rest:
+        parts.append(ngettext("%(count)d minute", "%(count)d minutes", rest) % {"count": rest})
+    return _("%(lead)s before") % {"lead": " ".join(parts)}
 
 
 class TimingForm(PatientDetailsForm):

@@ -25,7 +25,7 @@ from clinics.services import patient_update_details
 from reminders import forms, selectors
 from reminders.models import Channel
 from reminders.services import channels as channel_services
-from reminders.services.preferences import preference_update
+from reminders.services.preferences import lead_minutes_offered_to, preference_update
 from reminders.services.relevance import zone_of_user
 from schedules.scheduler import zone_for
 
@@ -48,6 +48,7 @@ def add_email(request):
     form = forms.EmailChannelForm(request.POST)
     if form.is_valid():
         try:
+            channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.EMAIL)
             channel = channel_services.channel_add_email(
                 user=request.user, address=form.cleaned_data["address"]
             )
@@ -70,6 +71,7 @@ def add_sms(request):
     form = forms.SmsChannelForm(request.POST)
     if form.is_valid():
         try:
+            channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.SMS)
             channel = channel_services.channel_add_sms(
                 user=request.user, phone=form.cleaned_data["phone"]
             )
@@ -168,7 +170,7 @@ def channel_test(request, channel_id: int):
 @role_required(PATIENT)
 @require_POST
 def preferences(request):
-    form = forms.PreferenceForm(request.POST)
+    form = forms.PreferenceForm(request.POST, **_lead_choices(request.user))
     if form.is_valid():
         try:
             preference_update(user=request.user, now=timezone.now(), **form.cleaned_data)
@@ -211,6 +213,10 @@ def push_subscribe(request):
     """The browser's PushSubscription as JSON, from static/js/push.js."""
     if not selectors.push_available():
         return _json_error(_("Browser notifications are not set up on this server."), 404)
+    try:
+        channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.PUSH)
+    except ValidationError as exc:
+        return _json_error(" ".join(exc.messages), 403)
     try:
         channel = channel_services.channel_add_push(
             user=request.user, subscription=request.body.decode()
@@ -318,6 +324,9 @@ def _settings_page(request, *, patient=None, **bound):
         "channels": selectors.channels_of(user),
         "sms_available": selectors.sms_available(),
         "push_available": selectors.push_available(),
+        # What the clinic offers for new channels; channels of other kinds keep working.
+        "kinds_offered": patient.clinic.channel_kinds_offered,
+        "push_offered": patient.clinic.offers_push,
         "vapid_public_key": settings.VAPID_PUBLIC_KEY,
         "push_messages": _push_messages(),
         "email_form": bound.get("email_form") or forms.EmailChannelForm(),
@@ -328,7 +337,8 @@ def _settings_page(request, *, patient=None, **bound):
                 "lead_minutes": preference.lead_minutes,
                 "quiet_start": preference.quiet_start,
                 "quiet_end": preference.quiet_end,
-            }
+            },
+            **_lead_choices(user),
         ),
         "timing_form": bound.get("timing_form")
         or forms.TimingForm(
@@ -340,6 +350,12 @@ def _settings_page(request, *, patient=None, **bound):
         "fallback_count": selectors.fallback_count(user),
     }
     return render(request, "reminders/settings.html", context, status=200)
+
+
+def _lead_choices(user) -> dict:
+    """The clinic's lead times for the form, and the person's own (kept even if not offered)."""
+    offered = lead_minutes_offered_to(user) or []
+    return {"offered": offered, "current": selectors.preference_of(user).lead_minutes}
 
 
 def _push_messages() -> dict[str, str]:

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -12,11 +13,23 @@ def clinic_settings(request):
     clinic = selectors.clinic_managed_by(request.user)
     if clinic is None:
         return render(request, "clinics/no_clinic.html")
-    initial = {"name": clinic.name, "time_zone": clinic.time_zone}
-    form = forms.ClinicSettingsForm(request.POST or None, initial=initial)
+    form = forms.ClinicSettingsForm(request.POST or None, initial=_initial(clinic))
     if form.is_valid():
-        services.clinic_update_settings(clinic=clinic, **form.cleaned_data)
-        messages.success(request, _("Clinic settings saved."))
-        return redirect("clinics:settings")
+        data = {k: v for k, v in form.cleaned_data.items() if k != "offers_inbox"}
+        try:
+            services.clinic_update_settings(
+                clinic=clinic, actor=request.user, request=request, **data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Clinic settings saved."))
+            return redirect("clinics:settings")
     context = {"clinic": clinic, "form": form, "patient_count": clinic.patients.count()}
     return render(request, "clinics/settings.html", context)
+
+
+def _initial(clinic) -> dict:
+    initial = {field: getattr(clinic, field) for field in services.SETTINGS_FIELDS}
+    initial["reminder_lead_minutes"] = ", ".join(map(str, clinic.reminder_lead_minutes))
+    return initial

@@ -20,6 +20,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinics.models import Clinic
 from reminders.models import Channel, Reminder
 
 Kind = Channel.Kind
@@ -376,3 +377,20 @@ def reminder_mark_read(*, reminder: Reminder, now: datetime) -> Reminder:
     Reminder.objects.filter(pk=reminder.pk, read_at__isnull=True).update(read_at=now)
     reminder.refresh_from_db(fields=["read_at"])
     return reminder
+
+
+def channel_kinds_offered_to(user) -> list[str]:
+    """The kinds of channel a patient's clinic offers (the inbox always); every kind for staff,
+    whom no clinic's offer limits."""
+    clinic = Clinic.objects.filter(patients__user=user).first()
+    return list(Kind.values) if clinic is None else clinic.channel_kinds_offered
+
+
+def channel_offer_check(*, user, kind: str) -> None:
+    """A patient adds only the kinds of channel their clinic offers. Channels they already
+    have keep working whatever the clinic offers now: a reminder is never silently dropped."""
+    if kind not in channel_kinds_offered_to(user):
+        raise ValidationError(
+            gettext("Your clinic does not offer %(kind)s for reminders.")
+            % {"kind": Kind(kind).label.lower()}
+        )

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from clinics.models import Clinic
 from reminders.models import Preference, Reminder
 
 LEAD_MAX_MINUTES = 24 * 60
@@ -20,18 +21,30 @@ def preference_update(
     quiet_end: time | None,
     now: datetime,
 ) -> Preference:
-    """Save the lead time (0 to 1440 minutes) and quiet hours (both times or neither, in the
-    person's own local time; they may run past midnight, e.g. 22:00 to 07:00)."""
+    """Save the lead time (0 to 1440 minutes, one the patient's clinic offers, or the one they
+    already have) and quiet hours (both times or neither, in the person's own local time; they
+    may run past midnight, e.g. 22:00 to 07:00)."""
     _check(lead_minutes, quiet_start, quiet_end)
     with transaction.atomic():
         preference, _created = Preference.objects.select_for_update().get_or_create(user=user)
         old_lead = preference.lead_minutes
+        offered = lead_minutes_offered_to(user)
+        if offered is not None and lead_minutes not in offered and lead_minutes != old_lead:
+            raise ValidationError(
+                {"lead_minutes": _("Choose one of the lead times your clinic offers.")}
+            )
         preference.lead_minutes = lead_minutes
         preference.quiet_start, preference.quiet_end = quiet_start, quiet_end
         preference.save(update_fields=["lead_minutes", "quiet_start", "quiet_end"])
         if old_lead != lead_minutes:
             _cancel_stale_upcoming(user, lead_minutes)
     return preference
+
+
+def lead_minutes_offered_to(user) -> list[int] | None:
+    """The lead times a patient's clinic offers; None for staff, whom no clinic limits."""
+    clinic = Clinic.objects.filter(patients__user=user).only("reminder_lead_minutes").first()
+    return None if clinic is None else list(clinic.reminder_lead_minutes)
 
 
 def _check(lead_minutes: int, quiet_start: time | None, quiet_end: time | None) -> None:

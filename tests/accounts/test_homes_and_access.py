@@ -82,9 +82,23 @@ def test_clinic_admin_cannot_open_a_patient_record(verified_client, clinic_admin
     assert verified_client(clinic_admin).get(url).status_code == 403
 
 
+def settings_form(**fields) -> dict:
+    """The whole clinic settings form, as the page posts it (the reminder offer included)."""
+    return {
+        "escalate_missed_loading": "on",
+        "escalate_missed_maintenance_streak": "2",
+        "escalate_overdue_days": "7",
+        "offers_email": "on",
+        "offers_sms": "on",
+        "offers_push": "on",
+        "reminder_lead_minutes": "0, 15, 30, 60, 120, 1440",
+        **fields,
+    }
+
+
 def test_clinic_admin_changes_the_clinic_settings(verified_client, clinic_admin, clinic):
     response = verified_client(clinic_admin).post(
-        reverse("clinics:settings"), {"name": "Hillside", "time_zone": "America/Chicago"}
+        reverse("clinics:settings"), settings_form(name="Hillside", time_zone="America/Chicago")
     )
     assert response.status_code == 302
     clinic.refresh_from_db()
@@ -93,7 +107,7 @@ def test_clinic_admin_changes_the_clinic_settings(verified_client, clinic_admin,
 
 def test_clinic_settings_refuse_an_unknown_time_zone(verified_client, clinic_admin, clinic):
     response = verified_client(clinic_admin).post(
-        reverse("clinics:settings"), {"name": "Hillside", "time_zone": "Mars/Olympus"}
+        reverse("clinics:settings"), settings_form(name="Hillside", time_zone="Mars/Olympus")
     )
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()

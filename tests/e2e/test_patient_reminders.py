@@ -105,23 +105,29 @@ def test_a_patient_saves_reminder_timing_and_sees_what_was_wrong(
     expect(page.get_by_test_id("fallback-note")).to_contain_text("Email stays on as a fallback")
     assert_accessible(page)
 
-    lead = page.get_by_label("Remind me this many minutes before a dose")
-    lead.fill("2000")
-    page.get_by_role("button", name="Save reminder timing").click()
-    summary = page.get_by_test_id("error-summary")
-    expect(summary).to_contain_text("The lead time can be at most 1440 minutes (one day).")
-    assert_accessible(page)
-    assert not Preference.objects.exists()
-
-    page.get_by_label("Remind me this many minutes before a dose").fill("30")
+    lead = page.get_by_label("How long before a dose to remind me")
+    expect(lead.locator("option")).to_have_text(
+        [
+            "At the dose time",
+            "15 minutes before",
+            "30 minutes before",
+            "1 hour before",
+            "2 hours before",
+            "1 day before",
+        ]
+    )
+    lead.select_option("30")
     page.get_by_label("Quiet hours start").fill("22:00")
     page.get_by_role("button", name="Save reminder timing").click()
+    summary = page.get_by_test_id("error-summary")
     expect(summary).to_contain_text("Enter when quiet hours end as well as when they start")
+    assert_accessible(page)
+    assert not Preference.objects.exists()
 
     page.get_by_label("Quiet hours end").fill("07:00")
     page.get_by_role("button", name="Save reminder timing").click()
     expect(page.get_by_role("status").first).to_contain_text("Your reminder timing is saved.")
-    expect(page.get_by_label("Remind me this many minutes before a dose")).to_have_value("30")
+    expect(page.get_by_label("How long before a dose to remind me")).to_have_value("30")
     expect(page.get_by_label("Quiet hours start")).to_have_value("22:00")
     screenshot(page, "patient-reminder-settings", viewport)
     preference = Preference.objects.get(user=patient.user)

@@ -298,29 +298,30 @@ def test_a_test_on_the_inbox_arrives_in_the_inbox_once_the_outbox_sends_it(
 def test_reminder_timing_is_saved(verified_client, patient):
     response = verified_client(patient.user).post(
         reverse("reminders:preferences"),
-        {"lead_minutes": "90", "quiet_start": "22:00", "quiet_end": "07:00"},
+        {"lead_minutes": "120", "quiet_start": "22:00", "quiet_end": "07:00"},
         follow=True,
     )
     assert "Your reminder timing is saved" in page_of(response)
     preference = Preference.objects.get(user=patient.user)
     assert (preference.lead_minutes, preference.quiet_start, preference.quiet_end) == (
-        90,
+        120,
         time(22),
         time(7),
     )
-    assert 'value="90"' in page_of(response) and 'value="22:00"' in page_of(response)
+    assert '<option value="120" selected>2 hours before</option>' in page_of(response)
+    assert 'value="22:00"' in page_of(response)
 
 
 @pytest.mark.parametrize(
     ("lead", "message"),
     [
-        ("1441", "at most 1440 minutes (one day)"),
-        ("-5", "cannot be negative: enter 0 to 1440 minutes"),
-        ("soon", "whole number of minutes"),
-        ("", "Enter how many minutes before a dose"),
+        ("1441", "Choose one of the lead times your clinic offers."),
+        ("-5", "Choose one of the lead times your clinic offers."),
+        ("soon", "Choose one of the lead times your clinic offers."),
+        ("", "Choose how long before a dose to remind you."),
     ],
 )
-def test_a_lead_time_outside_0_to_1440_minutes_is_refused(verified_client, patient, lead, message):
+def test_a_lead_time_the_clinic_does_not_offer_is_refused(verified_client, patient, lead, message):
     response = verified_client(patient.user).post(
         reverse("reminders:preferences"), {"lead_minutes": lead}
     )

@@ -21,6 +21,8 @@ import time_machine
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import User
+from accounts.services import invitation_create
 from flags.models import Flag
 from flags.services import flag_raise, symptom_report_create
 from reminders.models import Reminder
@@ -88,6 +90,15 @@ def build_world() -> World:
         patient=patient_a, cause=Flag.Cause.LAB_OVERDUE, summary="Lab check overdue.", now=NOW
     )
     template = clinic_template("cyano-im-daily10-monthly", clinic_x)
+    invitation = invitation_create(
+        clinic=clinic_x,
+        role=User.Role.NURSE,
+        email="new.nurse@example.com",
+        name="New Nurse",
+        created_by=admin_x,
+        now=NOW,
+        base_url="http://testserver",
+    )
     return World(
         people={
             "patient_a": patient_a.user,
@@ -108,6 +119,7 @@ def build_world() -> World:
             "feed": feed,
             "flag": flag,
             "template": template,
+            "invitation": invitation,
         },
     )
 
@@ -205,10 +217,22 @@ ROWS: dict[str, Row] = {
     "accounts:two_factor_verify": Row({**signed_in(302), "patient_a": 200, "patient_b": 200}),
     "accounts:recovery_codes": Row({**signed_in(200), "patient_a": 302, "patient_b": 302}),
     "accounts:two_factor_disable": Row(signed_in(302), method="post"),
+    # An invitation's link is its own key; a made-up one is refused the same way for all.
+    "accounts:invitation_accept": Row(everyone(404), args=lambda world: ["not-a-real-token"]),
     # The nurse's and the clinic admin's pages.
     "clinics:dashboard": Row(nurse_page()),
     "clinics:patient_record": Row(nurse_record(), args=obj("patient")),
     "clinics:settings": Row(admin_page()),
+    "clinics:people": Row(admin_page()),
+    "clinics:people_invite": Row(admin_page()),
+    "clinics:person_deactivate": Row(
+        admin_page(302), args=obj("patient", "user_id"), method="post"
+    ),
+    "clinics:person_reactivate": Row(
+        admin_page(302), args=obj("patient", "user_id"), method="post"
+    ),
+    "clinics:invitation_resend": Row(admin_page(302), args=obj("invitation"), method="post"),
+    "clinics:invitation_revoke": Row(admin_page(302), args=obj("invitation"), method="post"),
     "regimens:list": Row(staff_page()),
     "regimens:detail": Row({**staff_page(), "nurse_y": 404}, args=obj("template")),
     # Editing templates is the clinic admin's; the one here is clinic X's and is not retired,

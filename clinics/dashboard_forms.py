@@ -1,7 +1,8 @@
 """The dashboard's GET form: search, filters and order. Shape only; the selector filters."""
 
+from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row, Submit
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -75,7 +76,7 @@ class DashboardFilterForm(forms.Form):
                 Column("overdue", css_class="col-6 col-xl-2"),
                 Column("sort", css_class="col-12 col-xl-2"),
             ),
-            Submit("", _("Show"), css_class="btn-primary"),
+            StrictButton(_("Show patients"), type="submit", css_class="btn btn-primary"),
         )
 
     @staticmethod

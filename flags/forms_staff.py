@@ -1,7 +1,8 @@
 """The flag queue's forms: filters (GET), resolving with a note, assigning to a colleague."""
 
+from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row, Submit
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,7 @@ NOTE_MAX_LENGTH = 2000
 
 class QueueFilterForm(forms.Form):
     who = forms.ChoiceField(
-        label=_("Show"),
+        label=_("Whose flags"),
         required=False,
         choices=[
             (Who.ALL, _("All open flags")),
@@ -38,7 +39,7 @@ class QueueFilterForm(forms.Form):
                 Column("who", css_class="col-12 col-md-5"),
                 Column("cause", css_class="col-12 col-md-5"),
                 Column(
-                    Submit("", _("Show"), css_class="w-100"),
+                    StrictButton(_("Show flags"), type="submit", css_class="btn btn-primary w-100"),
                     css_class="col-12 col-md-2 align-self-end mb-3",
                 ),
             ),
@@ -69,6 +70,8 @@ class FlagResolveForm(SubmitHelperMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.form_id = "resolve-form"
+        # The server's message names what is missing, in the app's words.
+        self.helper.attrs = {"novalidate": ""}
 
 
 class FlagAssignForm(SubmitHelperMixin, forms.Form):
@@ -85,3 +88,4 @@ class FlagAssignForm(SubmitHelperMixin, forms.Form):
         ]
         self.fields["assignee"].error_messages["required"] = _("Choose a nurse to assign it to.")
         self.helper.form_id = "assign-form"
+        self.helper.attrs = {"novalidate": ""}

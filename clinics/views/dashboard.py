@@ -91,15 +91,22 @@ COLUMNS = [
     ("regimen", _("Regimen and phase")),
     ("next_dose", _("Next dose")),
     ("last_given", _("Last given")),
-    ("adherence_30", _("Given of due, 30 days")),
-    ("adherence_90", _("Given of due, 90 days")),
-    ("on_time", _("On time, 90 days")),
+    ("adherence_30", _("30 days")),
+    ("adherence_90", _("90 days")),
+    ("on_time", _("On time")),
     ("missed_streak", _("Missed streak")),
     ("flags", _("Open flags")),
     ("labs_overdue", _("Labs overdue")),
     ("b12", _("Last B12")),
     ("homocysteine", _("Last homocysteine")),
 ]
+
+
+# Short headings for narrow columns; a screen reader hears the whole name.
+HIDDEN_PREFIX = {
+    "adherence_30": _("Given of due, "),
+    "adherence_90": _("Given of due, "),
+}
 
 
 def _columns(filters: dict) -> list[dict]:
@@ -115,5 +122,6 @@ def _columns(filters: dict) -> list[dict]:
         else:
             target, state = first, ""
         url = "?" + _query(filters, sort=target)
-        columns.append({"key": key, "label": label, "url": url, "state": state})
+        hidden = HIDDEN_PREFIX.get(key, "")
+        columns.append({"label": label, "hidden": hidden, "url": url, "state": state})
     return columns

@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
@@ -181,28 +182,32 @@ def _current_prescriptions(ids: list[int]) -> list[Prescription]:
 
 def _current_phases(prescription_ids: list[int]) -> dict[int, PrescriptionPhase]:
     """The phase of each prescription's next planned dose; for a prescription with none
-    planned, the phase of its latest recorded dose."""
-    phases: dict[int, PrescriptionPhase] = {}
+    planned, the phase of its latest recorded dose. Each is an index scan of one row per
+    prescription (PostgreSQL evaluates the second only when the first is empty)."""
     if not prescription_ids:
-        return phases
-    events = InjectionEvent.objects.filter(prescription_id__in=prescription_ids).select_related(
-        "phase"
+        return {}
+    events = InjectionEvent.objects.filter(prescription_id=OuterRef("pk"))
+    next_planned = events.filter(status=InjectionEvent.Status.PLANNED).order_by("due_at")
+    latest_recorded = events.filter(
+        status__in=[
+            InjectionEvent.Status.TAKEN,
+            InjectionEvent.Status.SKIPPED,
+            InjectionEvent.Status.MISSED,
+        ]
+    ).order_by("-due_at")
+    phase_ids = dict(
+        Prescription.objects.filter(pk__in=prescription_ids)
+        .annotate(
+            phase_id=Coalesce(
+                Subquery(next_planned.values("phase_id")[:1]),
+                Subquery(latest_recorded.values("phase_id")[:1]),
+            )
+        )
+        .filter(phase_id__isnull=False)
+        .values_list("pk", "phase_id")
     )
-    latest_recorded = (
-        events.exclude(status__in=[InjectionEvent.Status.PLANNED, InjectionEvent.Status.CANCELLED])
-        .order_by("prescription_id", "-due_at")
-        .distinct("prescription_id")
-    )
-    for event in latest_recorded:
-        phases[event.prescription_id] = event.phase
-    next_planned = (
-        events.filter(status=InjectionEvent.Status.PLANNED)
-        .order_by("prescription_id", "due_at")
-        .distinct("prescription_id")
-    )
-    for event in next_planned:
-        phases[event.prescription_id] = event.phase
-    return phases
+    phases = PrescriptionPhase.objects.in_bulk(set(phase_ids.values()))
+    return {pk: phases[phase_id] for pk, phase_id in phase_ids.items()}
 
 
 def _open_flags(ids: list[int]) -> QuerySet[Flag]:

@@ -168,10 +168,9 @@ def adherence_for_patient(patient, *, now: datetime) -> Adherence:
     return adherence_for_patients([patient.pk], now=now).get(patient.pk, NO_DOSES)
 
 
-def _annotated_events(ids: list[int], slack: Case):
-    return InjectionEvent.objects.filter(prescription__patient_id__in=ids).annotate(
-        window_first=_shifted(slack, -1), window_last=_shifted(slack, +1)
-    )
+def _with_window(events, slack: Case):
+    """Events with the first and last local dates of their window (2.9)."""
+    return events.annotate(window_first=_shifted(slack, -1), window_last=_shifted(slack, +1))
 
 
 def _window_counts(ids: list[int], slack: Case, now: datetime) -> dict[int, dict]:
@@ -181,7 +180,7 @@ def _window_counts(ids: list[int], slack: Case, now: datetime) -> dict[int, dict
     in_30 = Q(due_at__gte=since_30)
     on_time = taken & Q(given_on__gte=F("window_first"), given_on__lte=F("window_last"))
     rows = (
-        _annotated_events(ids, slack)
+        _with_window(InjectionEvent.objects.filter(prescription__patient_id__in=ids), slack)
         .filter(due_at__gte=since_90, due_at__lt=now)
         .values("prescription__patient_id")
         .order_by()
@@ -207,9 +206,10 @@ def _edges(ids: list[int], slack: Case, now: datetime) -> dict[int, dict]:
         .order_by("-due_at")
         .values("due_at")[:1]
     )
+    patients_events = InjectionEvent.objects.filter(prescription__patient_id=OuterRef("pk"))
     since = Coalesce(last_taken_due, Value(LONG_AGO), output_field=DateTimeField())
     streak = (
-        _outer_events(slack)
+        _with_window(patients_events, slack)
         .filter(_lapsed(now), due_at__lt=now, due_at__gt=since)
         .order_by()
         .values("prescription__patient_id")
@@ -217,12 +217,10 @@ def _edges(ids: list[int], slack: Case, now: datetime) -> dict[int, dict]:
         .values("n")
     )
     last_given = (
-        InjectionEvent.objects.filter(prescription__patient_id=OuterRef("pk"), status=Status.TAKEN)
-        .order_by("-given_at")
-        .values("given_at")[:1]
+        patients_events.filter(status=Status.TAKEN).order_by("-given_at").values("given_at")[:1]
     )
     next_due = (
-        _outer_events(slack)
+        _with_window(patients_events, slack)
         .filter(
             status=Status.PLANNED,
             prescription__status=Prescription.Status.ACTIVE,
@@ -242,12 +240,3 @@ def _edges(ids: list[int], slack: Case, now: datetime) -> dict[int, dict]:
         .values("pk", "last_given_at", "next_due_at", "missed_streak")
     )
     return {row.pop("pk"): row for row in rows}
-
-
-def _outer_events(slack: Case):
-    return InjectionEvent.objects.filter(prescription__patient_id=OuterRef("pk")).annotate(
-        window_first=_shifted(slack, -1), window_last=_shifted(slack, +1)
-    )
-
-
-__all__ = ["Adherence", "adherence_for_patient", "adherence_for_patients", "window_slack_days"]

@@ -286,3 +286,44 @@ def test_queries_do_not_grow_with_the_number_of_patients(clinic, nurse, clock):
         result = adherence_for_patients(many, now=now)
     assert len(small) == len(large) == 3
     assert {(a.due_30, a.missed_streak) for a in result.values()} == {(10, 10)}
+
+
+def daily_from(patient, nurse, zone: str, start_on: date):
+    patient.time_zone = zone
+    patient.save()
+    return prescribe(
+        patient,
+        "b12-oral-daily",
+        start_on=start_on,
+        now=datetime.combine(start_on - timedelta(days=1), time(12), UTC),
+        by=nurse,
+    )
+
+
+def test_the_local_day_after_the_clocks_go_forward_closes_the_window_before_utc_midnight(
+    patient, nurse, clock
+):
+    """London, 29 March 2026: at 00:30 on 30 March (BST) it is still 29 March in UTC, yet
+    29 March's dose is already missed."""
+    daily_from(patient, nurse, "Europe/London", date(2026, 3, 28))
+    now = clock(datetime(2026, 3, 30, 0, 30, tzinfo=ZoneInfo("Europe/London")))
+    assert now.astimezone(UTC).date() == date(2026, 3, 29)
+    adherence = adherence_for_patient(patient, now=now)
+    assert (adherence.due_30, adherence.missed_streak) == (2, 2)
+
+
+def test_the_evening_the_clocks_go_back_is_still_the_same_local_day(patient, nurse, clock):
+    """New York, 1 November 2026: at 23:30 EST it is 2 November in UTC, yet 1 November's
+    dose can still be given on time."""
+    daily_from(patient, nurse, "America/New_York", date(2026, 10, 31))
+    now = clock(datetime(2026, 11, 1, 23, 30, tzinfo=NEW_YORK))
+    assert now.astimezone(UTC).date() == date(2026, 11, 2)
+    adherence = adherence_for_patient(patient, now=now)
+    assert (adherence.due_30, adherence.missed_streak) == (1, 1)
+    assert adherence.next_due_at == datetime(2026, 11, 1, 9, tzinfo=NEW_YORK)
+
+
+def test_no_patients_need_no_queries():
+    with CaptureQueriesContext(connection) as captured:
+        assert adherence_for_patients([], now=utc(2026, 3, 1)) == {}
+    assert len(captured) == 0

@@ -60,7 +60,15 @@ class DashboardFilterForm(forms.Form):
             (Overdue.EITHER.value, _("Dose or lab overdue")),
         ],
     )
-    sort = forms.ChoiceField(label=_("Order"), required=False, choices=sort_choices)
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=sort_choices,
+        help_text=_(
+            "Needs attention first: the most urgent open flag, then the longest missed streak, "
+            "then overdue labs, then the lowest share of doses given over 30 days."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -291,3 +293,25 @@ def test_a_resolved_flag_cannot_be_assigned(patient, nurse):
     Flag.objects.filter(pk=flag.pk).update(resolved_at=NOW, resolved_by=nurse, resolution_note="x")
     with pytest.raises(ValidationError, match="already resolved"):
         flag_assign(flag=flag, assignee=nurse, actor=nurse, now=NOW)
+
+
+def test_the_queue_reads_the_same_number_of_queries_for_few_and_many_flags(
+    verified_client, nurse, clinic
+):
+    client = verified_client(nurse)
+    colleague = factories.NurseFactory(clinics=[clinic])
+
+    def add(n):
+        for _ in range(n):
+            flag = raise_flag(factories.PatientFactory(clinic=clinic), Cause.MISSED_DOSE)
+            flag_assign(flag=flag, assignee=colleague, actor=nurse, now=NOW)
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(LIST).status_code == 200
+        return len(captured)
+
+    add(3)
+    few = count()
+    add(27)
+    assert count() == few

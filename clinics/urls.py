@@ -6,6 +6,7 @@ app_name = "clinics"
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/patients.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     path("patients/<int:patient_id>/", record.patient_record, name="patient_record"),
     path("settings/", clinic_settings.clinic_settings, name="settings"),
     path("people/", people.people, name="people"),

@@ -86,7 +86,7 @@ def build_world() -> World:
         status=Reminder.Status.SENT, sent_at=NOW, subject="Test", body="A test message."
     )
     feed = calendar_feed_create(patient=patient_a, actor=patient_a.user, now=NOW)
-    flag = flag_raise(
+    flag, _created = flag_raise(
         patient=patient_a, cause=Flag.Cause.LAB_OVERDUE, summary="Lab check overdue.", now=NOW
     )
     template = clinic_template("cyano-im-daily10-monthly", clinic_x)
@@ -221,7 +221,13 @@ ROWS: dict[str, Row] = {
     "accounts:invitation_accept": Row(everyone(404), args=lambda world: ["not-a-real-token"]),
     # The nurse's and the clinic admin's pages.
     "clinics:dashboard": Row(nurse_page()),
+    "clinics:dashboard_csv": Row(nurse_page()),
     "clinics:patient_record": Row(nurse_record(), args=obj("patient")),
+    "flag_queue:list": Row(nurse_page()),
+    "flag_queue:detail": Row(nurse_record(), args=obj("flag")),
+    # An empty note is refused: the flag page comes back with the message (nothing saved).
+    "flag_queue:resolve": Row(nurse_record(), args=obj("flag"), method="post"),
+    "flag_queue:assign": Row(nurse_record(), args=obj("flag"), method="post"),
     "clinics:settings": Row(admin_page()),
     "clinics:people": Row(admin_page()),
     "clinics:people_invite": Row(admin_page()),

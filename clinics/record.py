@@ -501,6 +501,7 @@ def _chart_text(kind: str) -> dict:
         "planned": _("planned"),
         "b12": _("B12 (pg/mL)"),
         "homocysteine": _("Homocysteine (umol/L)"),
+        "labs": _("B12 and homocysteine"),
         "b12Deficient": _("B12 deficient below 180 pg/mL"),
         "b12Normal": _("B12 normal above 350 pg/mL"),
         "homocysteineTarget": _("Homocysteine target: below 10 umol/L"),

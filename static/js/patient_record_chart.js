@@ -7,8 +7,6 @@ document.addEventListener("DOMContentLoaded", () => {
   const source = document.getElementById("record-chart-data");
   if (!source || typeof Chart === "undefined") return;
   const data = JSON.parse(source.textContent);
-  const reduceMotion = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-  const animation = reduceMotion ? false : undefined;
   const legend = { position: "bottom", labels: { boxWidth: 18 } };
 
   const dosesCanvas = document.getElementById("record-doses-chart");
@@ -35,7 +33,8 @@ document.addEventListener("DOMContentLoaded", () => {
       options: {
         responsive: true,
         maintainAspectRatio: false,
-        animation,
+        // No animation: a nurse reads it at once, and it prints as drawn.
+        animation: false,
         interaction: { mode: "index", intersect: false },
         plugins: { legend, title: { display: true, text: data.text.doses } },
         scales: {
@@ -48,43 +47,45 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const labsCanvas = document.getElementById("record-labs-chart");
   if (labsCanvas && data.labs.labels.length) {
-    const flat = (value) => data.labs.labels.map(() => value);
+    // A time axis without a date adapter: days as milliseconds, written back as dates. The
+    // axis spans the whole period, so the thresholds are lines even with a single result.
+    const day = (iso) => Date.parse(`${iso}T00:00:00Z`);
+    const first = day(data.period.first);
+    const last = day(data.period.last);
+    const points = (values) =>
+      data.labs.labels
+        .map((iso, i) => ({ x: day(iso), y: values[i] }))
+        .filter((point) => point.y !== null);
     const threshold = (label, value, axis, colour, dash) => ({
       label,
-      data: flat(value),
+      data: [
+        { x: first, y: value },
+        { x: last, y: value },
+      ],
       yAxisID: axis,
       borderColor: colour,
+      backgroundColor: colour,
       borderDash: dash,
       borderWidth: 1.5,
       pointRadius: 0,
     });
+    const result = (label, values, axis, colour, pointStyle) => ({
+      label,
+      data: points(values),
+      yAxisID: axis,
+      borderColor: colour,
+      backgroundColor: colour,
+      pointRadius: 5,
+      pointStyle,
+    });
     new Chart(labsCanvas, {
       type: "line",
       data: {
-        labels: data.labs.labels,
         datasets: [
-          {
-            label: data.text.b12,
-            data: data.labs.b12,
-            yAxisID: "b12",
-            borderColor: "#0b5394",
-            backgroundColor: "#0b5394",
-            pointRadius: 5,
-            pointStyle: "circle",
-            spanGaps: true,
-          },
+          result(data.text.b12, data.labs.b12, "b12", "#0b5394", "circle"),
           threshold(data.text.b12Deficient, data.thresholds.b12Deficient, "b12", "#b02a37", [2, 3]),
           threshold(data.text.b12Normal, data.thresholds.b12Normal, "b12", "#0b5394", [6, 6]),
-          {
-            label: data.text.homocysteine,
-            data: data.labs.homocysteine,
-            yAxisID: "homocysteine",
-            borderColor: "#a4400f",
-            backgroundColor: "#a4400f",
-            pointRadius: 5,
-            pointStyle: "rectRot",
-            spanGaps: true,
-          },
+          result(data.text.homocysteine, data.labs.homocysteine, "homocysteine", "#a4400f", "rectRot"),
           threshold(
             data.text.homocysteineTarget,
             data.thresholds.homocysteineTarget,
@@ -97,20 +98,37 @@ document.addEventListener("DOMContentLoaded", () => {
       options: {
         responsive: true,
         maintainAspectRatio: false,
-        animation,
-        interaction: { mode: "index", intersect: false },
-        plugins: { legend },
+        animation: false,
+        interaction: { mode: "nearest", intersect: false },
+        plugins: {
+          legend,
+          title: { display: true, text: data.text.labs },
+          tooltip: {
+            callbacks: { title: (items) => new Date(items[0].parsed.x).toISOString().slice(0, 10) },
+          },
+        },
         scales: {
+          x: {
+            type: "linear",
+            min: first,
+            max: last,
+            ticks: {
+              maxTicksLimit: 6,
+              callback: (value) => new Date(value).toISOString().slice(0, 10),
+            },
+          },
           b12: {
             type: "linear",
             position: "left",
             beginAtZero: true,
+            suggestedMax: 400,
             title: { display: true, text: data.text.b12 },
           },
           homocysteine: {
             type: "linear",
             position: "right",
             beginAtZero: true,
+            suggestedMax: 15,
             grid: { drawOnChartArea: false },
             title: { display: true, text: data.text.homocysteine },
           },

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from clinics.models import StaffMembership
 from flags.models import Flag, SymptomReport
 from schedules import safety
 from schedules.models import LabResult, Prescription
@@ -289,3 +290,49 @@ def renal_cyano_flag(*, prescription: Prescription, now: datetime) -> Flag | Non
         details={"prescription": prescription.pk},
     )
     return flag
+
+
+@transaction.atomic
+def flag_assign(*, flag: Flag, assignee, actor, now: datetime) -> Flag:
+    """Hand an open flag to a nurse of the patient's clinic (the actor's colleague or the
+    actor), audited with who assigned it to whom and when."""
+    flag = Flag.objects.select_for_update().select_related("patient__clinic").get(pk=flag.pk)
+    clinic = flag.patient.clinic
+    if flag.resolved_at is not None:
+        raise ValidationError(_("This flag was already resolved."))
+    if not _nurse_of(actor, clinic):
+        raise ValidationError(_("Only a nurse of the patient's clinic can assign this flag."))
+    if not _nurse_of(assignee, clinic):
+        raise ValidationError(
+            _(
+                "%(name)s is not a nurse of %(clinic)s: assign the flag to a nurse of "
+                "the patient's clinic."
+            )
+            % {"name": assignee.display_name, "clinic": clinic.name}
+        )
+    before = flag.assigned_to
+    if before is not None and before.pk == assignee.pk:
+        return flag
+    flag.assigned_to = assignee
+    flag.save(update_fields=["assigned_to"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=flag,
+        patient=flag.patient,
+        summary=f"Assigned flag to {assignee.display_name}: {flag.get_cause_display()}",
+        changes={
+            "assigned_to": [before.display_name if before else "", assignee.display_name],
+            "assigned_at": now.isoformat(),
+        },
+    )
+    return flag
+
+
+def _nurse_of(user, clinic) -> bool:
+    return bool(
+        user is not None
+        and user.is_active
+        and user.is_nurse
+        and StaffMembership.objects.filter(user=user, clinic=clinic).exists()
+    )

@@ -1,14 +1,119 @@
+"""The nurse's dashboard of the patients of their clinics, and its CSV export."""
+
+import io
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.decorators import role_required
 from accounts.models import User
+from clinics import dashboard as board
 from clinics import selectors
+from clinics.dashboard_forms import DashboardFilterForm
+from schedules import scheduler
+
+PAGE_SIZE = 50
+# Columns whose first click sorts the largest first: what needs a look comes to the top.
+DESCENDING_FIRST = {"missed_streak", "flags", "labs_overdue"}
 
 
 @role_required(User.Role.NURSE)
 def dashboard(request):
+    form = DashboardFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else DashboardFilterForm.default_filters()
+    now = timezone.now()
+    patients = board.dashboard_patients(request.user, search=filters["q"], cause=filters["cause"])
+    if _needs_every_row(filters):
+        rows = _all_rows(patients, filters, now)
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        # By name with no computed filter: only the page's patients need their figures.
+        page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = board.dashboard_rows(page.object_list, now=now)
+    clinics = list(selectors.clinics_of(request.user))
     context = {
-        "clinics": selectors.clinics_of(request.user),
-        "patients": selectors.patients_visible_to(request.user).distinct(),
+        "form": form,
+        "page": page,
+        "rows": page.object_list,
+        "filters": filters,
+        "filtered": any(filters[k] for k in ("q", "cause", "phase", "overdue")),
+        "columns": _columns(filters),
+        "page_query": _query(filters),
+        "csv_query": _query(filters),
+        "clinics": clinics,
+        "now": now,
+        "as_of_zone": clinics[0].time_zone if clinics else settings.SITE_TIME_ZONE,
     }
     return render(request, "clinics/dashboard.html", context)
+
+
+@role_required(User.Role.NURSE)
+def dashboard_csv(request):
+    form = DashboardFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else DashboardFilterForm.default_filters()
+    now = timezone.now()
+    patients = board.dashboard_patients(request.user, search=filters["q"], cause=filters["cause"])
+    rows = _all_rows(patients, filters, now)
+    board.dashboard_exported(rows=rows, actor=request.user, filters=filters, request=request)
+    out = io.StringIO()
+    board.csv_write(rows, out)
+    zone = scheduler.zone_for(settings.SITE_TIME_ZONE)
+    stamp = now.astimezone(zone).strftime("%Y%m%d-%H%M")
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="patients-{stamp}.csv"'
+    return response
+
+
+def _needs_every_row(filters: dict) -> bool:
+    return bool(filters["phase"] or filters["overdue"]) or filters["sort"] != "name"
+
+
+def _all_rows(patients, filters: dict, now) -> list:
+    rows = board.dashboard_rows(list(patients), now=now)
+    rows = board.rows_filtered(rows, phase=filters["phase"], overdue=filters["overdue"])
+    return board.rows_sorted(rows, filters["sort"])
+
+
+def _query(filters: dict, **changes: str) -> str:
+    """The filters as a query string (empty ones and the default order left out)."""
+    merged = {**filters, **changes}
+    return urlencode({k: v for k, v in merged.items() if v and not (k == "sort" and v == "name")})
+
+
+COLUMNS = [
+    ("name", _("Patient")),
+    ("clinic", _("Clinic")),
+    ("regimen", _("Regimen and phase")),
+    ("next_dose", _("Next dose")),
+    ("last_given", _("Last given")),
+    ("adherence_30", _("Given of due, 30 days")),
+    ("adherence_90", _("Given of due, 90 days")),
+    ("on_time", _("On time, 90 days")),
+    ("missed_streak", _("Missed streak")),
+    ("flags", _("Open flags")),
+    ("labs_overdue", _("Labs overdue")),
+    ("b12", _("Last B12")),
+    ("homocysteine", _("Last homocysteine")),
+]
+
+
+def _columns(filters: dict) -> list[dict]:
+    """Each column's heading, its sort link (a second click reverses it) and aria-sort."""
+    current = filters["sort"]
+    columns = []
+    for key, label in COLUMNS:
+        first = f"-{key}" if key in DESCENDING_FIRST else key
+        if current == key:
+            target, state = f"-{key}", "ascending"
+        elif current == f"-{key}":
+            target, state = key, "descending"
+        else:
+            target, state = first, ""
+        url = "?" + _query(filters, sort=target)
+        columns.append({"key": key, "label": label, "url": url, "state": state})
+    return columns

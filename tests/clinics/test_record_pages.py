@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from flags.models import Flag
 from flags.services import symptom_report_create
 from schedules.models import InjectionEvent
 from schedules.services import lab_result_record
@@ -56,6 +57,15 @@ def test_the_record_shows_treatment_doses_flags_labs_symptoms_and_changes(
     # Times are the patient's: the 2 March dose given at 09:00 UTC is 09:00 in London.
     assert "Mon 2 Mar, 09:00" in page
     assert response.context["record"].adherence.due_90 == 3
+
+
+def test_open_and_resolved_flags_link_to_the_flag_queue(verified_client, nurse, patient, treated):
+    page = verified_client(nurse).get(record_url(patient)).content.decode()
+    neuro = Flag.objects.get(patient=patient, cause=Flag.Cause.NEURO_SYMPTOMS)
+    deficient = Flag.objects.get(patient=patient, cause=Flag.Cause.B12_DEFICIENT)
+    assert deficient.resolved_at is not None and neuro.resolved_at is None
+    for flag in (neuro, deficient):
+        assert f'href="{reverse("flag_queue:detail", args=[flag.pk])}"' in page
 
 
 def test_times_are_shown_in_the_patients_time_zone(verified_client, nurse, patient, treated):

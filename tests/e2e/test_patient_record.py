@@ -117,6 +117,10 @@ def test_the_record_shows_prescription_doses_flags_labs_and_the_timeline(
     screenshot(page, "nurse-patient-record", viewport)
     check_accessible(new_context, page, viewport)
 
+    # A flag opens in the flag queue, with the patient's name linking back.
+    flags.get_by_role("link", name="B12 deficient").click()
+    expect(page.get_by_role("link", name=patient.user.display_name)).to_be_visible()
+
 
 def test_the_visit_report_lists_the_periods_doses_and_prints_without_navigation(
     page: Page, live_server, viewport: Viewport, new_context, patient, nurse, history

@@ -84,7 +84,7 @@ def header_of(patient: Patient, *, flags: FlagLists, now: datetime, upcoming=Non
     """The header, and the next doses of the current prescription (the record lists them)."""
     prescriptions = prescriptions_of(patient)
     current = current_of(prescriptions)
-    upcoming = next_doses(current) if upcoming is None else upcoming
+    upcoming = next_doses(current, now=now) if upcoming is None else upcoming
     phase_id = _current_phase_id(current, upcoming, recent or [])
     platelets = platelet_guidance(patient)
     header = Header(
@@ -173,7 +173,7 @@ def visit_report(patient: Patient, *, first: date, last: date, now: datetime) ->
     header, _upcoming = header_of(patient, flags=flags, now=now)
     start, end = local_bounds(patient, first, last)
     adherence_at = min(now, end)
-    doses = doses_between(patient, first, last)
+    doses = doses_between(patient, first, last, now=now)
     return VisitReport(
         header=header,
         first=first,

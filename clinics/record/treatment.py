@@ -97,19 +97,30 @@ class DoseRow:
     outcome_label: str
     icon: str
     days_off: int = 0
+    # Still planned after its due time: not logged yet (the sweep marks it missed once its
+    # window closes, 2.9).
+    overdue: bool = False
 
 
-def dose_row(event: InjectionEvent) -> DoseRow:
+def dose_row(event: InjectionEvent, now: datetime | None = None) -> DoseRow:
     outcome = dose_outcome(event)
     days_off = 0
     if event.status == InjectionEvent.Status.TAKEN and event.given_on:
         days_off = abs((event.given_on - event.due_on).days)
+    overdue = now is not None and outcome == DoseOutcome.PLANNED and event.due_at < now
     return DoseRow(
-        event, outcome.value, str(OUTCOME_LABELS[outcome]), OUTCOME_ICONS[outcome], days_off
+        event,
+        outcome.value,
+        str(OUTCOME_LABELS[outcome]),
+        OUTCOME_ICONS[outcome],
+        days_off,
+        overdue,
     )
 
 
-def next_doses(prescription: Prescription | None, limit: int = NEXT_DOSES_SHOWN) -> list[DoseRow]:
+def next_doses(
+    prescription: Prescription | None, *, now: datetime, limit: int = NEXT_DOSES_SHOWN
+) -> list[DoseRow]:
     if prescription is None or prescription.status == Prescription.Status.STOPPED:
         return []
     events = (
@@ -117,7 +128,7 @@ def next_doses(prescription: Prescription | None, limit: int = NEXT_DOSES_SHOWN)
         .select_related(*EVENT_RELATED)
         .order_by("due_at", "id")[:limit]
     )
-    return [dose_row(event) for event in events]
+    return [dose_row(event, now) for event in events]
 
 
 def recent_doses(patient: Patient, limit: int = RECENT_DOSES_SHOWN) -> list[DoseRow]:
@@ -137,7 +148,7 @@ def recent_doses(patient: Patient, limit: int = RECENT_DOSES_SHOWN) -> list[Dose
     return [dose_row(event) for event in events]
 
 
-def doses_between(patient: Patient, first: date, last: date) -> list[DoseRow]:
+def doses_between(patient: Patient, first: date, last: date, *, now: datetime) -> list[DoseRow]:
     """Every dose (not cancelled) whose local planned date lies in [first, last], in order."""
     events = (
         InjectionEvent.objects.filter(prescription__patient=patient, due_on__range=(first, last))
@@ -145,7 +156,7 @@ def doses_between(patient: Patient, first: date, last: date) -> list[DoseRow]:
         .select_related(*EVENT_RELATED)
         .order_by("due_at", "id")
     )
-    return [dose_row(event) for event in events]
+    return [dose_row(event, now) for event in events]
 
 
 def status_counts(rows: list[DoseRow]) -> dict[str, int]:

@@ -207,3 +207,22 @@ def test_the_audit_trail_is_limited_and_counts_every_change(patient, treated):
     assert short.entries == full.entries[:3]
     assert short.total == len(full.entries) and not short.is_complete
     assert full.is_complete
+
+
+def test_a_planned_dose_past_its_time_is_shown_as_overdue(patient, nurse, clock):
+    prescribe(
+        patient,
+        "b12-oral-daily",
+        start_on=date(2026, 3, 14),
+        now=clock(utc(2026, 3, 14, 8)),
+        by=nurse,
+    )
+    # 16 March 12:00 UTC: the 14, 15 and 16 March doses (09:00 London) are not logged yet.
+    rows = record.patient_record(patient, now=NOW).next_doses
+    assert [(row.event.due_on.day, row.overdue) for row in rows] == [
+        (14, True),
+        (15, True),
+        (16, True),
+        (17, False),
+        (18, False),
+    ]

@@ -3,13 +3,16 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
+from zoneinfo import ZoneInfo
 
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from clinics.models import Patient
+from schedules import scheduler
 from schedules.models import InjectionEvent, Prescription, ScheduleChange
 
 AUDIT_SHOWN = 20
@@ -67,8 +70,9 @@ def audit_trail(patient: Patient, *, limit: int | None = AUDIT_SHOWN) -> AuditTr
     )
     if limit is not None:
         events, changes = events[:limit], changes[:limit]
+    zone = scheduler.zone_for(patient.time_zone)
     entries = sorted(
-        chain((_from_audit(e) for e in events), (_from_schedule(c) for c in changes)),
+        chain((_from_audit(e, zone) for e in events), (_from_schedule(c) for c in changes)),
         key=lambda entry: entry.at,
         reverse=True,
     )
@@ -78,25 +82,40 @@ def audit_trail(patient: Patient, *, limit: int | None = AUDIT_SHOWN) -> AuditTr
     return AuditTrail(entries[:limit], total)
 
 
-def _from_audit(event: AuditEvent) -> AuditEntry:
+def _from_audit(event: AuditEvent, zone: ZoneInfo) -> AuditEntry:
     who = event.actor.display_name if event.actor else event.actor_label
     return AuditEntry(
         at=event.at,
         who=who,
         what=f"{event.get_action_display().capitalize()}: {event.summary}",
-        details=_change_lines(event.changes),
+        details=_change_lines(event.changes, zone),
     )
 
 
-def _change_lines(changes) -> list[str]:
+def _change_lines(changes, zone: ZoneInfo) -> list[str]:
+    """{field: [old, new]} or {field: value} as lines; instants in the patient's zone."""
     lines = []
     for name, value in (changes or {}).items():
         label = str(name).replace("_", " ")
         if isinstance(value, list) and len(value) == 2:
-            lines.append(f"{label}: {value[0]} → {value[1]}")
+            lines.append(f"{label}: {_local(value[0], zone)} → {_local(value[1], zone)}")
         else:
-            lines.append(f"{label}: {value}")
+            lines.append(f"{label}: {_local(value, zone)}")
     return lines
+
+
+def _local(value, zone: ZoneInfo) -> str:
+    """An aware ISO instant (as the services store them) in the patient's zone; else as is."""
+    text = str(value)
+    if "T" not in text:
+        return text
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if instant.tzinfo is None:
+        return text
+    return formats.date_format(instant.astimezone(zone), "D j M Y, H:i")
 
 
 def _from_schedule(change: ScheduleChange) -> AuditEntry:

@@ -200,6 +200,17 @@ def test_the_audit_trail_lists_changes_newest_first_with_who_and_why(
     assert len([e for e in trail.entries if e.source == "audit"]) == own
 
 
+def test_instants_in_the_audit_trail_are_in_the_patients_time_zone(patient, treated):
+    patient.time_zone = "America/New_York"
+    logged = next(
+        entry
+        for entry in record.audit_trail(patient, limit=None).entries
+        if "site: right_thigh" in entry.details
+    )
+    # Given at 09:00 UTC on 2 March 2026: 04:00 in New York.
+    assert "given at: Mon 2 Mar 2026, 04:00" in logged.details
+
+
 def test_the_audit_trail_is_limited_and_counts_every_change(patient, treated):
     full = record.audit_trail(patient, limit=None)
     short = record.audit_trail(patient, limit=3)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinics.views import clinic_settings, dashboard, people, record
+from clinics.views import clinic_settings, dashboard, people, record, report
 
 app_name = "clinics"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/patients.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     path("patients/<int:patient_id>/", record.patient_record, name="patient_record"),
+    path("patients/<int:patient_id>/report/", report.visit_report, name="visit_report"),
     path("settings/", clinic_settings.clinic_settings, name="settings"),
     path("people/", people.people, name="people"),
     path("people/invite/", people.people_invite, name="people_invite"),

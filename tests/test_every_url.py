@@ -223,6 +223,7 @@ ROWS: dict[str, Row] = {
     "clinics:dashboard": Row(nurse_page()),
     "clinics:dashboard_csv": Row(nurse_page()),
     "clinics:patient_record": Row(nurse_record(), args=obj("patient")),
+    "clinics:visit_report": Row(nurse_record(), args=obj("patient")),
     "flag_queue:list": Row(nurse_page()),
     "flag_queue:detail": Row(nurse_record(), args=obj("flag")),
     # An empty note is refused: the flag page comes back with the message (nothing saved).

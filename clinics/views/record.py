@@ -1,12 +1,21 @@
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from accounts.decorators import role_required
 from accounts.models import User
-from clinics import selectors, services
+from clinics import record, selectors, services
 
 
 @role_required(User.Role.NURSE)
 def patient_record(request, patient_id: int):
+    """One patient at a glance: treatment, adherence, doses, flags, labs, symptoms and the
+    audit trail. Read-only here; every view is audited."""
     patient = get_object_or_404(selectors.patients_visible_to(request.user), pk=patient_id)
     services.patient_record_viewed(patient=patient, viewer=request.user, request=request)
-    return render(request, "clinics/patient_record.html", {"patient": patient})
+    audit_all = request.GET.get("audit") == "all"
+    context = {
+        "patient": patient,
+        "record": record.patient_record(patient, now=timezone.now(), audit_all=audit_all),
+        "audit_all": audit_all,
+    }
+    return render(request, "clinics/patient_record.html", context)

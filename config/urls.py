@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("clinic/", include("clinics.urls")),
     path("clinic/regimens/", include("schedules.urls_staff")),
+    path("clinic/", include("schedules.urls_care")),
     path("me/reminders/", include("reminders.urls")),
     path("me/symptoms/", include("flags.urls")),
     path("me/", include("schedules.urls")),

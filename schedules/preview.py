@@ -3,19 +3,30 @@
 The JSON shape is a contract other tools read: see the README.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, date, time
 from decimal import Decimal
 
 from schedules import scheduler
-from schedules.models import Regimen
+from schedules.models import PhaseFields, Regimen
 from schedules.specs import phase_spec
 
 
 def regimen_preview(
-    regimen: Regimen, *, start_on: date, until: date, at: time, zone_name: str
+    regimen: Regimen,
+    *,
+    start_on: date,
+    until: date,
+    at: time,
+    zone_name: str,
+    phases: Sequence[PhaseFields] | None = None,
 ) -> dict:
-    """Every dose and lab check on or before `until`, open and lifelong phases included."""
-    phases = list(regimen.phases.order_by("position"))
+    """Every dose and lab check on or before `until`, open and lifelong phases included.
+
+    `phases` replaces the regimen's own with a clinician's choices applied (the nurse's
+    preview before prescribing); by default the regimen's phases as they are."""
+    if phases is None:
+        phases = list(regimen.phases.order_by("position"))
     zone = scheduler.zone_for(zone_name)
     plan = scheduler.plan_doses(
         [phase_spec(phase) for phase in phases], start_on=start_on, until=until, at=at, zone=zone

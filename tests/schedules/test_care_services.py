@@ -80,7 +80,7 @@ def test_the_preview_is_the_schedule_preview_commands_plan(patient):
 
 def test_the_preview_applies_the_clinicians_choice_within_the_range(patient):
     result = preview(patient, "hydroxo-im-standard", choices={2: PhaseChoice(frequency_every=2)})
-    loading, maintenance = result.phases
+    _loading, maintenance = result.phases
     first, second = maintenance.first_dates[:2]
     assert (second.year * 12 + second.month) - (first.year * 12 + first.month) == 2
     with pytest.raises(ValidationError, match="between 2 and 3"):

@@ -64,8 +64,10 @@ def _last_given(phase):
 
 def _ended_message(rx, phase) -> str:
     phase.refresh_from_db()
-    text = _("%(phase)s ended on %(day)s: no further improvement. Its future doses are cancelled.")
-    text %= {"phase": phase.name, "day": day_text(phase.ended_on)}
+    text = _(
+        "No further improvement recorded on %(day)s: %(phase)s has ended and its future doses "
+        "are cancelled."
+    ) % {"phase": phase.name, "day": day_text(phase.ended_on)}
     following = (
         rx.events.filter(phase__position__gt=phase.position, status=Status.PLANNED)
         .select_related("phase")

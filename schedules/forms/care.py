@@ -24,6 +24,7 @@ REASON_MAX = 200
 def _helper(submit: str, *, name: str = "submit", css: str = BIG_SUBMIT) -> FormHelper:
     helper = FormHelper()
     helper.attrs = {"novalidate": ""}
+    helper.form_error_title = _("Nothing was saved")
     helper.add_input(Submit(name, submit, css_class=css))
     return helper
 

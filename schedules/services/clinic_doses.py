@@ -55,9 +55,10 @@ def injection_event_enter_in_error(
     """Undo a dose logged as given or skipped that never happened so.
 
     The dose returns to what it would be had nothing been logged: planned while its window
-    (2.9) is open, else missed; the plan follows (2.7: a count phase adds a dose for a miss,
-    later doses are counted again from the last dose really given). The values logged stay
-    in the audit log with the reason, who and when; the rebuild records why (2.8).
+    (2.9) is open or the treatment is paused, else missed; the plan follows (2.7: a count
+    phase adds a dose for a miss, later doses are counted again from the last dose really
+    given). The values logged stay in the audit log with the reason, who and when; the
+    rebuild records why (2.8).
     """
     event = (
         InjectionEvent.objects.select_for_update()
@@ -85,7 +86,9 @@ def injection_event_enter_in_error(
         "logged_by": getattr(event.logged_by, "username", ""),
         "logged_at": event.logged_at.isoformat() if event.logged_at else "",
     }
-    event.status = Status.MISSED if _window_closed(event, now) else Status.PLANNED
+    # While the treatment is paused nothing is marked missed; resuming settles the dose.
+    paused = event.prescription.status == Prescription.Status.PAUSED
+    event.status = Status.MISSED if _window_closed(event, now) and not paused else Status.PLANNED
     event.given_at = event.given_on = event.logged_by = event.logged_at = None
     event.site = event.lot = event.notes = ""
     event.save()

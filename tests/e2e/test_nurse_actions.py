@@ -86,7 +86,9 @@ def test_prescribing_daily_loading_then_monthly_with_renal_impairment_needs_the_
     check_accessible(new_context, page, viewport)
     page.get_by_label("Renal impairment", exact=True).check()
     page.get_by_role("button", name="Preview the schedule").click()
-    expect(page.locator(".alert-danger").filter(has_text="tick the acknowledgement")).to_be_visible()
+    expect(
+        page.locator(".alert-danger").filter(has_text="tick the acknowledgement")
+    ).to_be_visible()
     assert not Prescription.objects.exists()
 
     page.get_by_label(re.compile("I acknowledge the renal impairment")).check()

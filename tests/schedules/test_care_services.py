@@ -337,3 +337,17 @@ def test_only_the_latest_logged_dose_can_be_entered_in_error(patient, nurse, clo
     with pytest.raises(ValidationError, match="Only a dose logged"):
         injection_event_enter_in_error(event=planned_event, actor=nurse, reason="x", now=now)
     assert rx.events.filter(status=Status.TAKEN).count() == 2
+
+
+def test_a_dose_entered_in_error_while_paused_waits_for_the_resume(patient, nurse, clock):
+    rx = prescribe(patient, "cyano-im-daily10-monthly", start_on=START, now=NOW, by=nurse)
+    first = rx.events.get(phase__position=1, sequence=0)
+    injection_event_log(event=first, given_at=london(START), actor=nurse, now=london(START, 10))
+    prescription_pause(prescription=rx, actor=nurse, reason="Unwell", now=london(START, 12))
+    later = clock(london(START + timedelta(days=2)))
+    event = injection_event_enter_in_error(event=first, actor=nurse, reason="Not given", now=later)
+    assert event.status == Status.PLANNED
+    prescription_resume(prescription=rx, actor=nurse, reason="Better", now=later)
+    event.refresh_from_db()
+    assert event.status == Status.SKIPPED
+    assert not rx.events.filter(status=Status.MISSED).exists()

@@ -7,6 +7,7 @@ patient's zone (London), never a frozen one.
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +19,7 @@ from flags.models import Flag
 from schedules.models import InjectionEvent, Prescription
 from schedules.scheduler import add_months
 from schedules.selectors import platelet_guidance
-from schedules.services import injection_event_log
+from schedules.services import injection_event_log, lab_result_record
 from tests import factories
 from tests.e2e.conftest import Viewport, assert_accessible, enter_code, sign_in
 from tests.schedules.factories import clinic_template, library_regimen, prescribe
@@ -246,3 +247,122 @@ def test_labs_raise_a_flag_and_a_normal_result_lifts_the_home_injection_pause(
     assert platelet_guidance(patient) == "standard"
     expect(page.get_by_role("status").filter(has_text="stays open until a nurse")).to_be_visible()
     assert Flag.objects.filter(patient=patient, resolved_at__isnull=True).count() == 2
+
+
+def test_pausing_then_resuming_counts_nothing_of_the_pause_as_missed(
+    page: Page, live_server, viewport: Viewport, new_context, patient, nurse
+):
+    today = local_today()
+    now = timezone.now()
+    rx = prescribe(
+        patient, "cyano-im-daily10-monthly", start_on=today - timedelta(days=5), now=now, by=nurse
+    )
+    for event in rx.events.filter(phase__position=1).order_by("sequence")[:2]:
+        injection_event_log(event=event, given_at=event.due_at, actor=nurse, now=now)
+    sign_in_nurse(page, live_server, nurse)
+    page.goto(live_server.url + reverse("care:pause", args=[rx.pk]))
+    expect(page.get_by_test_id("what-happens")).to_contain_text("gets no dose reminders")
+    check_accessible(new_context, page, viewport)
+    page.get_by_role("button", name="Pause the treatment").click()
+    expect(page.get_by_text("Give the reason: it is recorded with your name.")).to_be_visible()
+    page.get_by_label("Why is the treatment paused?").fill("Admitted to hospital")
+    page.get_by_role("button", name="Pause the treatment").click()
+    expect(page.get_by_text("Treatment paused.")).to_be_visible()
+
+    # The pause began three days ago, before that day's dose: move it back as if it had.
+    Prescription.objects.filter(pk=rx.pk).update(paused_at=now - timedelta(days=3, hours=12))
+    page.goto(live_server.url + reverse("care:resume", args=[rx.pk]))
+    expect(page.get_by_test_id("prescription-status")).to_have_text("paused")
+    expect(page.get_by_test_id("care-context")).to_contain_text("Admitted to hospital")
+    check_accessible(new_context, page, viewport)
+    page.get_by_label("Why does the treatment resume?").fill("Discharged home")
+    page.get_by_role("button", name="Resume the treatment").click()
+    message = page.get_by_role("status").filter(has_text="Treatment resumed.")
+    expect(message).to_contain_text("Nothing from the pause counts as missed.")
+    expect(message).to_contain_text("recorded as skipped: 3")
+    expect(message).to_contain_text(f"Next dose: {long_day(today)} at 09:00.")
+    assert not rx.events.filter(status=InjectionEvent.Status.MISSED).exists()
+    # 2.7: the 8 loading doses still to give run daily from today.
+    remaining = rx.events.filter(phase__position=1, status=InjectionEvent.Status.PLANNED)
+    assert sorted(e.due_on for e in remaining) == [today + timedelta(days=n) for n in range(8)]
+
+
+def test_stopping_a_lifelong_prescription_needs_a_reason(
+    page: Page, live_server, viewport: Viewport, new_context, patient, nurse
+):
+    rx = prescribe(
+        patient, "b12-im-ileal-resection", start_on=local_today(), now=timezone.now(), by=nurse
+    )
+    sign_in_nurse(page, live_server, nurse)
+    page.goto(live_server.url + reverse("care:stop", args=[rx.pk]))
+    expect(page.get_by_test_id("lifelong-warning")).to_contain_text(
+        "Maintenance is lifelong: it never stops by itself"
+    )
+    check_accessible(new_context, page, viewport)
+    page.get_by_role("button", name="Stop the treatment").click()
+    expect(page.get_by_text("Give the reason: it is recorded with your name.")).to_be_visible()
+    rx.refresh_from_db()
+    assert rx.status == "active"
+    page.get_by_label("Clinician's reason for stopping").fill("Absorption restored after surgery")
+    page.get_by_role("button", name="Stop the treatment").click()
+    expect(page.get_by_text("Treatment stopped; your reason is recorded.")).to_be_visible()
+    rx.refresh_from_db()
+    assert (rx.status, rx.stop_reason) == ("stopped", "Absorption restored after surgery")
+    assert not rx.events.filter(status=InjectionEvent.Status.PLANNED).exists()
+
+
+def test_changing_the_maintenance_interval_shows_the_rebuilt_dates(
+    page: Page, live_server, viewport: Viewport, new_context, patient, nurse
+):
+    today = local_today()
+    rx = prescribe(patient, "hydroxo-im-standard", start_on=today, now=timezone.now(), by=nurse)
+    sign_in_nurse(page, live_server, nurse)
+    page.goto(live_server.url + reverse("care:interval_change", args=[rx.pk]))
+    before = add_months(today + timedelta(days=11), 3)
+    expect(page.get_by_text(short_day(before))).to_be_visible()
+    check_accessible(new_context, page, viewport)
+    page.get_by_label("Maintenance: every 2 months").check()
+    page.get_by_role("button", name="Change the interval").click()
+    expect(page.get_by_text("Give the reason: it is recorded with your name.")).to_be_visible()
+    page.get_by_label("Maintenance: every 2 months").check()
+    page.get_by_label("Reason for the change").fill("Symptoms return before each dose")
+    page.get_by_role("button", name="Change the interval").click()
+    after = add_months(today + timedelta(days=11), 2)
+    message = page.get_by_role("status").filter(has_text="Maintenance is now every 2 months")
+    expect(message).to_contain_text(f"Next doses: {long_day(after)} at 09:00")
+
+
+def test_a_dose_given_in_clinic_with_low_platelets_then_entered_in_error(
+    page: Page, live_server, viewport: Viewport, new_context, patient, nurse
+):
+    today = local_today()
+    rx = prescribe(patient, "b12-im-ileal-resection", start_on=today, now=timezone.now(), by=nurse)
+    lab_result_record(
+        patient=patient,
+        taken_on=today,
+        recorded_by=nurse,
+        now=timezone.now(),
+        platelets=Decimal("20"),
+    )
+    sign_in_nurse(page, live_server, nurse)
+    page.goto(live_server.url + reverse("care:clinic_dose_next", args=[rx.pk]))
+    expect(page.get_by_role("heading", name="Dose given in clinic")).to_be_visible()
+    expect(page.get_by_test_id("platelets-clinic")).to_contain_text("it goes ahead in clinic")
+    expect(page.get_by_label("Left upper arm (deltoid)")).to_be_checked()
+    check_accessible(new_context, page, viewport)
+    page.get_by_label("Right thigh (vastus lateralis)").check()
+    page.get_by_label("Lot number").fill("LOT-7")
+    page.get_by_role("button", name="Save: dose given in clinic").click()
+    expect(page.get_by_text("Dose given in clinic logged")).to_be_visible()
+    event = rx.events.get(status=InjectionEvent.Status.TAKEN)
+    assert (event.logged_by, event.site, event.lot) == (nurse, "right_thigh", "LOT-7")
+
+    page.goto(live_server.url + reverse("care:entered_in_error_latest", args=[rx.pk]))
+    expect(page.get_by_test_id("dose-details")).to_contain_text("Right thigh")
+    expect(page.get_by_test_id("dose-details")).to_contain_text(nurse.display_name)
+    check_accessible(new_context, page, viewport)
+    page.get_by_label("Why was this dose entered in error?").fill("Logged for the wrong patient")
+    page.get_by_role("button", name="Mark entered in error").click()
+    expect(page.get_by_text("marked entered in error: it is now planned")).to_be_visible()
+    event.refresh_from_db()
+    assert (event.status, event.given_at) == (InjectionEvent.Status.PLANNED, None)

@@ -280,7 +280,6 @@ class LabRecordForm(forms.Form):
         label=_("B12 unit"),
         choices=B12_UNITS,
         initial="pg/mL",
-        help_text=_("pmol/L is converted: 1 pg/mL = 0.738 pmol/L."),
     )
     homocysteine = _value_field(str(_("Total homocysteine")), "umol/L")
     haemoglobin = _value_field(str(_("Haemoglobin")), "g/L")
@@ -293,6 +292,7 @@ class LabRecordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["taken_on"].widget.attrs["max"] = today.isoformat()
         self.fields["b12"].label = _("Serum B12")
+        self.fields["b12"].help_text = _("In pg/mL or pmol/L (converted: 1 pg/mL = 0.738 pmol/L).")
         self.helper = _helper(_("Record the results"))
         self.helper.layout = Layout(
             "taken_on",

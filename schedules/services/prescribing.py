@@ -43,9 +43,16 @@ class PhaseStart:
 
 @dataclass(frozen=True)
 class Preview:
+    """The dated plan (`plan` is the `schedule_preview` command's JSON), each phase's first
+    dates, the first lab checks (section 3) and the section 4 warnings."""
+
     phases: list[PhaseStart]
     plan: dict
     warnings: list[str]
+
+    @property
+    def lab_dates(self) -> list[date]:
+        return [date.fromisoformat(lab["due"]) for lab in self.plan["labs"]]
 
 
 def prescription_preview(

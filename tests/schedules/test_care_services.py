@@ -76,6 +76,7 @@ def test_the_preview_is_the_schedule_preview_commands_plan(patient):
     assert [d.date() for d in loading.first_dates] == [START + timedelta(days=n) for n in range(3)]
     # 2.3: maintenance is anchored on the last loading dose (14 Jan) plus one month.
     assert maintenance.first_dates[0].date() == date(2026, 2, 14)
+    assert result.lab_dates[:2] == [date(2026, 4, 5), date(2026, 7, 5)]
 
 
 def test_the_preview_applies_the_clinicians_choice_within_the_range(patient):

@@ -258,12 +258,13 @@ class ReasonForm(forms.Form):
 B12_UNITS = [("pg/mL", "pg/mL"), ("pmol/L", "pmol/L")]
 
 
-def _value_field(label: str, unit: str) -> forms.DecimalField:
+def _value_field(label: str, unit: str, digits: int, places: int) -> forms.DecimalField:
+    """As many digits and places as the result's column holds (LabResult)."""
     return forms.DecimalField(
         label=f"{label} ({unit})",
         required=False,
-        max_digits=7,
-        decimal_places=2,
+        max_digits=digits,
+        decimal_places=places,
         validators=[MinValueValidator(Decimal("0"))],
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "min": "0"}),
     )
@@ -275,16 +276,17 @@ class LabRecordForm(forms.Form):
         widget=forms.DateInput(attrs=DATE_WIDGET),
         help_text=_("In the patient's time zone; not in the future."),
     )
-    b12 = _value_field(str(_("Serum B12")), str(_("value")))
+    # Converted from pmol/L and rounded to 0.1 pg/mL by the service.
+    b12 = _value_field(str(_("Serum B12")), str(_("value")), 7, 2)
     b12_unit = forms.ChoiceField(
         label=_("B12 unit"),
         choices=B12_UNITS,
         initial="pg/mL",
     )
-    homocysteine = _value_field(str(_("Total homocysteine")), "umol/L")
-    haemoglobin = _value_field(str(_("Haemoglobin")), "g/L")
-    platelets = _value_field(str(_("Platelets")), "x10^9/L")
-    mma = _value_field(str(_("Methylmalonic acid (MMA)")), "umol/L")
+    homocysteine = _value_field(str(_("Total homocysteine")), "umol/L", 5, 1)
+    haemoglobin = _value_field(str(_("Haemoglobin")), "g/L", 5, 1)
+    platelets = _value_field(str(_("Platelets")), "x10^9/L", 6, 1)
+    mma = _value_field(str(_("Methylmalonic acid (MMA)")), "umol/L", 6, 2)
 
     VALUES = ("b12", "homocysteine", "haemoglobin", "platelets", "mma")
 

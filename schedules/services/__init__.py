@@ -17,6 +17,7 @@ from schedules.services.events import (
 )
 from schedules.services.feeds import calendar_feed_create, calendar_feed_revoke
 from schedules.services.horizon import prescriptions_extend_horizon
+from schedules.services.lab_entries import LabEntry, lab_result_enter
 from schedules.services.labs import lab_result_record
 from schedules.services.materialise import prescriptions_materialise
 from schedules.services.prescribing import Preview, prescription_preview, prescription_start
@@ -31,6 +32,7 @@ from schedules.services.schedule import RebuildResult, prescription_schedule_reb
 from schedules.services.status import prescription_pause, prescription_resume, prescription_stop
 
 __all__ = [
+    "LabEntry",
     "PhaseChoice",
     "Prescribed",
     "Preview",
@@ -43,6 +45,7 @@ __all__ = [
     "injection_event_log_in_clinic",
     "injection_event_skip",
     "injection_events_mark_missed",
+    "lab_result_enter",
     "lab_result_record",
     "prescription_create",
     "prescription_pause",

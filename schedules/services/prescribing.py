@@ -28,6 +28,8 @@ from schedules.services.prescriptions import (
 )
 
 PREVIEW_DAYS = 400
+# A second confirm of the same prescription this soon is a double tap or a resent form.
+REPEAT_WITHIN = timedelta(minutes=10)
 RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED)
 
 
@@ -116,10 +118,14 @@ def prescription_start(*, patient: Patient, **options) -> Prescribed:
     Conservative choice: the spec does not say what a second running prescription means, and
     two would put two plans of doses in front of the patient; the current one is stopped
     first (with its reason, section 4). The patient row is locked so that two nurses
-    prescribing at once cannot both pass the check.
+    prescribing at once cannot both pass the check. The same clinician confirming the same
+    regimen and start again within 10 minutes (a double tap, a resent form) gets the
+    prescription already made.
     """
     Patient.objects.select_for_update().get(pk=patient.pk)
     running = patient.prescriptions.filter(status__in=RUNNING).first()
+    if running is not None and _is_repeat(running, options):
+        return Prescribed(running, [])
     if running is not None:
         raise ValidationError(
             _(
@@ -133,3 +139,13 @@ def prescription_start(*, patient: Patient, **options) -> Prescribed:
             }
         )
     return prescription_create(patient=patient, **options)
+
+
+def _is_repeat(running: Prescription, options: dict) -> bool:
+    return (
+        running.status == Prescription.Status.ACTIVE
+        and running.prescribed_by_id == getattr(options.get("prescribed_by"), "pk", None)
+        and running.regimen_id == getattr(options.get("regimen"), "pk", None)
+        and running.start_on == options.get("start_on")
+        and options["now"] - running.created_at <= REPEAT_WITHIN
+    )

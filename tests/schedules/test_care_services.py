@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
 from flags.models import Flag
-from schedules.models import InjectionEvent, LabOrder, Prescription, ScheduleChange
+from schedules.models import InjectionEvent, LabOrder, LabResult, Prescription, ScheduleChange
 from schedules.preview import regimen_preview
 from schedules.services import (
     PhaseChoice,
@@ -17,6 +17,7 @@ from schedules.services import (
     injection_event_log,
     injection_event_log_in_clinic,
     injection_events_mark_missed,
+    lab_result_enter,
     lab_result_record,
     prescription_pause,
     prescription_preview,
@@ -124,6 +125,7 @@ def test_a_second_running_prescription_is_refused_until_the_first_is_stopped(pat
         "now": NOW,
     }
     first = prescription_start(patient=patient, **options).prescription
+    options["regimen"] = library_regimen("b12-im-ileal-resection")
     with pytest.raises(ValidationError, match="Stop it first"):
         prescription_start(patient=patient, **options)
     prescription_pause(prescription=first, actor=nurse, reason="Admitted to hospital", now=NOW)
@@ -352,3 +354,32 @@ def test_a_dose_entered_in_error_while_paused_waits_for_the_resume(patient, nurs
     event.refresh_from_db()
     assert event.status == Status.SKIPPED
     assert not rx.events.filter(status=Status.MISSED).exists()
+
+
+def test_the_same_prescription_confirmed_twice_is_made_once(patient, nurse, clock):
+    clock(NOW)
+    options = {
+        "regimen": library_regimen("b12-im-bariatric"),
+        "start_on": START,
+        "prescribed_by": nurse,
+        "now": NOW,
+    }
+    first = prescription_start(patient=patient, **options).prescription
+    again = prescription_start(patient=patient, **options).prescription
+    assert again == first and Prescription.objects.count() == 1
+    with pytest.raises(ValidationError, match="Stop it first"):
+        prescription_start(patient=patient, **options | {"start_on": START + timedelta(days=1)})
+
+
+def test_the_same_lab_entry_sent_twice_is_recorded_once(patient, nurse, clock):
+    now = clock(NOW)
+    values = {"taken_on": START, "b12": Decimal("150"), "homocysteine": Decimal("12")}
+    first = lab_result_enter(patient=patient, recorded_by=nurse, now=now, **values)
+    again = lab_result_enter(patient=patient, recorded_by=nurse, now=now, **values)
+    assert (first.repeated, again.repeated) == (False, True)
+    assert again.result == first.result and LabResult.objects.count() == 1
+    assert Flag.objects.get(cause=Flag.Cause.B12_DEFICIENT).occurrences == 1
+    other = lab_result_enter(
+        patient=patient, recorded_by=nurse, now=now, **values | {"b12": Decimal("151")}
+    )
+    assert not other.repeated and LabResult.objects.count() == 2

@@ -348,6 +348,8 @@ def test_an_empty_lab_form_or_a_future_date_saves_nothing(verified_client, nurse
     assert "cannot be in the future" in page.content.decode()
     page = client.post(url, {"taken_on": "2026-01-05", "b12": "-4", "b12_unit": "pg/mL"})
     assert "greater than or equal to 0" in page.content.decode()
+    page = client.post(url, {"taken_on": "2026-01-05", "homocysteine": "8.25", "b12_unit": "pg/mL"})
+    assert "no more than 1 decimal place" in page.content.decode()
     assert not LabResult.objects.exists()
 
 

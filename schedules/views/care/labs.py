@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from flags.selectors import flags_open_for_staff
 from schedules.forms.care import LabRecordForm
 from schedules.models import LabResult
-from schedules.services import lab_result_record
+from schedules.services import lab_result_enter
 from schedules.views.care.common import (
     back_to_record,
     context_for,
@@ -32,7 +32,7 @@ def lab_record(request, patient_id: int):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            result = lab_result_record(
+            entry = lab_result_enter(
                 patient=patient,
                 taken_on=data["taken_on"],
                 recorded_by=request.user,
@@ -47,7 +47,9 @@ def lab_record(request, patient_id: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            _recorded_messages(request, patient, result)
+            if entry.repeated:
+                messages.info(request, _("These results were already recorded a moment ago."))
+            _recorded_messages(request, patient, entry.result)
             return back_to_record(patient)
     context |= {"form": form}
     return render(request, "schedules/care/lab_record.html", context)

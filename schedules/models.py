@@ -346,6 +346,9 @@ class InjectionEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     logged_at = models.DateTimeField(null=True, blank=True)
+    # A dose skipped because the clinic paused the treatment: the local date it resumed, from
+    # which the phase's calendar restarts (schedules.scheduler.doses._advance).
+    resumed_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]

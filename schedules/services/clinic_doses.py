@@ -91,6 +91,7 @@ def injection_event_enter_in_error(
     event.status = Status.MISSED if _window_closed(event, now) and not paused else Status.PLANNED
     event.given_at = event.given_on = event.logged_by = event.logged_at = None
     event.site = event.lot = event.notes = ""
+    event.resumed_on = None
     event.save()
     audit_record(
         actor=actor,

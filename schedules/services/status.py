@@ -6,10 +6,11 @@ skip it), no missed-dose marking, escalation or overdue flags (all act on active
 prescriptions only), the patient's pages say "paused, do not take a dose" and refuse logging.
 Lab checks stay due. On resume, nothing that fell due during the pause is counted as missed:
 a dose whose window (2.9) closed during the pause is recorded as skipped, with the clinic's
-reason, so a count phase adds it back at its end (2.7) and daily and weekday doses continue
-from the resume date; a dose still inside its window can be given at once. Phases counted
-from the dose actually given (every 2 days, weekly, monthly) keep their calendar; giving the
-next dose in clinic re-anchors them on that day (2.7).
+reason and the date treatment resumed, so a count phase adds it back at its end (2.7) and
+the plan is rebuilt from the resume date: daily and weekday doses carry on from that day on
+their calendar, and phases counted from the dose given (every 2 days, weekly, monthly)
+restart that day (`schedules.scheduler.doses._advance`). A dose still inside its window is
+left to give at once.
 """
 
 from datetime import datetime
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import audit_record
 from flags.escalation import missed_dose_escalate
+from schedules import scheduler
 from schedules.models import EndKind, InjectionEvent, Prescription
 from schedules.services.events import _window_closed
 from schedules.services.schedule import RebuildResult, prescription_schedule_rebuild
@@ -129,6 +131,7 @@ def _settle_pause(rx, paused_at, now, actor, note) -> tuple[int, int]:
     the pause began, else skipped for the pause. A skipped dose of a count phase adds one at
     its end (2.7), which may itself lie in the pause: hence the loop, as when logging."""
     missed = skipped = 0
+    resumed_on = now.astimezone(scheduler.zone_for(rx.time_zone)).date()
     while closed := [e for e in _planned_due_before(rx, now) if _window_closed(e, now)]:
         before_pause = [e.pk for e in closed if _window_closed(e, paused_at)]
         during = [e.pk for e in closed if e.pk not in before_pause]
@@ -136,7 +139,11 @@ def _settle_pause(rx, paused_at, now, actor, note) -> tuple[int, int]:
             status=InjectionEvent.Status.MISSED
         )
         skipped += InjectionEvent.objects.filter(pk__in=during).update(
-            status=InjectionEvent.Status.SKIPPED, notes=note, logged_by=actor, logged_at=now
+            status=InjectionEvent.Status.SKIPPED,
+            notes=note,
+            logged_by=actor,
+            logged_at=now,
+            resumed_on=resumed_on,
         )
         prescription_schedule_rebuild(prescription=rx, now=now)
     return missed, skipped

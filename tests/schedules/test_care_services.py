@@ -11,6 +11,7 @@ from audit.models import AuditEvent
 from flags.models import Flag
 from schedules.models import InjectionEvent, LabOrder, LabResult, Prescription, ScheduleChange
 from schedules.preview import regimen_preview
+from schedules.scheduler import Frequency, FrequencyKind, Occurrence, PhaseSpec, plan_doses
 from schedules.services import (
     PhaseChoice,
     injection_event_enter_in_error,
@@ -383,3 +384,43 @@ def test_the_same_lab_entry_sent_twice_is_recorded_once(patient, nurse, clock):
         patient=patient, recorded_by=nurse, now=now, **values | {"b12": Decimal("151")}
     )
     assert not other.repeated and LabResult.objects.count() == 2
+
+
+def test_resuming_restarts_monthly_maintenance_on_the_resume_date(patient, nurse, clock):
+    rx = prescribe(patient, "b12-im-ileal-resection", start_on=START, now=NOW, by=nurse)
+    first = rx.events.order_by("due_at").first()
+    injection_event_log(event=first, given_at=london(START), actor=nurse, now=london(START, 10))
+    prescription_pause(
+        prescription=rx, actor=nurse, reason="Surgery", now=london(date(2026, 1, 20))
+    )
+    resumed_at = clock(london(date(2026, 3, 10), 8))
+    prescription_resume(prescription=rx, actor=nurse, reason="Recovered", now=resumed_at)
+    skipped = rx.events.filter(status=Status.SKIPPED).order_by("due_at")
+    assert [(e.due_on, e.resumed_on) for e in skipped] == [
+        (date(2026, 2, 5), date(2026, 3, 10)),
+        (date(2026, 3, 5), date(2026, 3, 10)),
+    ]
+    # The next dose falls due on the resume date; later ones count from it (2.2, 2.7).
+    assert [e.due_on for e in planned(rx)[:3]] == [
+        date(2026, 3, 10),
+        date(2026, 4, 10),
+        date(2026, 5, 10),
+    ]
+    assert injection_events_mark_missed(now=resumed_at) == 0
+
+
+def test_a_skipped_dose_with_a_resume_date_restarts_only_interval_phases():
+    daily = PhaseSpec(Decimal(1000), "mcg", "IM", Frequency(FrequencyKind.DAYS, 1), "count", 4)
+    alternate = PhaseSpec(Decimal(1000), "mcg", "IM", Frequency(FrequencyKind.DAYS, 2), "open")
+    resumed = date(2026, 1, 10)
+    history = [Occurrence(0, 0, START, "skipped", resumed_on=resumed)]
+    for phases, expected in (
+        ([daily], [date(2026, 1, d) for d in (6, 7, 8, 9)]),
+        ([alternate], [date(2026, 1, d) for d in (10, 12, 14, 16)]),
+    ):
+        doses = plan_doses(
+            phases, start_on=START, until=date(2026, 1, 16), zone="UTC", history=history
+        )
+        assert [d.due_on for d in doses][:4] == expected
+    with pytest.raises(ValueError, match="Only a dose skipped for a pause"):
+        Occurrence(0, 0, START, "missed", resumed_on=resumed)

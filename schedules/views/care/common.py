@@ -2,7 +2,8 @@
 
 from datetime import date, datetime
 
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -87,6 +88,13 @@ def back_to_record(patient: Patient):
     return redirect("clinics:patient_record", patient_id=patient.pk)
 
 
-def in_zone(zone: str):
-    """Dates on the page in the patient's time zone."""
-    return timezone.override(scheduler.zone_for(zone))
+def add_service_error(form, exc: ValidationError) -> None:
+    """A service's refusal, shown above the form. Its messages only: a refusal naming a model
+    field the form lacks would otherwise fail to render."""
+    form.add_error(None, exc.messages)
+
+
+def render_in_zone(request, template: str, context: dict, zone: str):
+    """Render with dates and times in the patient's (or prescription's) time zone."""
+    with timezone.override(scheduler.zone_for(zone)):
+        return render(request, template, context)

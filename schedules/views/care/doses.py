@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,13 +12,14 @@ from schedules.models import INJECTED_ROUTES, InjectionEvent, LabResult, Prescri
 from schedules.scheduler import zone_for
 from schedules.services import injection_event_enter_in_error, injection_event_log_in_clinic
 from schedules.views.care.common import (
+    add_service_error,
     back_to_record,
     context_for,
     event_for,
-    in_zone,
     local_now,
     nurse_page,
     prescription_for,
+    render_in_zone,
     when_text,
 )
 
@@ -58,7 +59,7 @@ def clinic_dose(request, event_id: int):
         "latest_platelets": selectors.latest_platelet_result(patient) if injected else None,
     }
     if not context["running"]:
-        return render(request, "schedules/care/clinic_dose.html", context)
+        return render_in_zone(request, "schedules/care/clinic_dose.html", context, rx.time_zone)
     form = ClinicDoseForm(
         request.POST or None,
         zone=zone_for(rx.time_zone),
@@ -81,7 +82,7 @@ def clinic_dose(request, event_id: int):
                 notes=form.cleaned_data["notes"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _given_message(rx, event))
             return back_to_record(patient)
@@ -90,8 +91,7 @@ def clinic_dose(request, event_id: int):
         "pause_platelets": context["platelets"] == LabResult.PlateletStatus.PAUSE,
         "fine_needle": context["platelets"] == LabResult.PlateletStatus.FINE_NEEDLE,
     }
-    with in_zone(rx.time_zone):
-        return render(request, "schedules/care/clinic_dose.html", context)
+    return render_in_zone(request, "schedules/care/clinic_dose.html", context, rx.time_zone)
 
 
 def _given_message(rx, event: InjectionEvent) -> str:
@@ -137,13 +137,12 @@ def entered_in_error(request, event_id: int):
                 now=timezone.now(),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _undone_message(rx, event))
             return back_to_record(patient)
     context = context_for(patient, rx) | {"event": event, "form": form}
-    with in_zone(rx.time_zone):
-        return render(request, "schedules/care/entered_in_error.html", context)
+    return render_in_zone(request, "schedules/care/entered_in_error.html", context, rx.time_zone)
 
 
 def _undone_message(rx, event: InjectionEvent) -> str:

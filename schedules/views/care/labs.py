@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,12 +10,14 @@ from schedules.forms.care import LabRecordForm
 from schedules.models import LabResult
 from schedules.services import lab_result_enter
 from schedules.views.care.common import (
+    add_service_error,
     back_to_record,
     context_for,
     current_prescription_of,
     local_now,
     nurse_page,
     patient_for,
+    render_in_zone,
 )
 
 LAB_FLAG_CAUSES = ("b12_deficient", "b12_borderline", "homocysteine_high", "platelets_low")
@@ -45,14 +46,14 @@ def lab_record(request, patient_id: int):
                 mma=data["mma"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             if entry.repeated:
                 messages.info(request, _("These results were already recorded a moment ago."))
             _recorded_messages(request, patient, entry.result)
             return back_to_record(patient)
     context |= {"form": form}
-    return render(request, "schedules/care/lab_record.html", context)
+    return render_in_zone(request, "schedules/care/lab_record.html", context, patient.time_zone)
 
 
 def _recorded_messages(request, patient, result: LabResult) -> None:

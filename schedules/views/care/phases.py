@@ -3,7 +3,6 @@ interval within the protocol's range (2.8)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,13 +10,14 @@ from schedules.forms.care import IntervalChangeForm, PhaseEndForm
 from schedules.models import EndKind, InjectionEvent, Prescription
 from schedules.services import PhaseChoice, prescription_phase_change, prescription_phase_end
 from schedules.views.care.common import (
+    add_service_error,
     back_to_record,
     context_for,
     day_text,
-    in_zone,
     local_now,
     nurse_page,
     prescription_for,
+    render_in_zone,
     when_text,
 )
 
@@ -30,7 +30,7 @@ def phase_end(request, prescription_id: int):
     context = context_for(rx.patient, rx)
     open_phase = rx.phases.filter(end_kind=EndKind.OPEN, ended_on__isnull=True).first()
     if rx.status == Prescription.Status.STOPPED or open_phase is None:
-        return render(request, "schedules/care/phase_end.html", context)
+        return render_in_zone(request, "schedules/care/phase_end.html", context, rx.time_zone)
     now = timezone.now()
     today = local_now(rx, now).date()
     form = PhaseEndForm(request.POST or None, today=today, initial={"ended_on": today})
@@ -44,7 +44,7 @@ def phase_end(request, prescription_id: int):
                 now=now,
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _ended_message(rx, open_phase))
             return back_to_record(rx.patient)
@@ -54,8 +54,7 @@ def phase_end(request, prescription_id: int):
         "next_phase": rx.phases.filter(position=open_phase.position + 1).first(),
         "last_given": _last_given(open_phase),
     }
-    with in_zone(rx.time_zone):
-        return render(request, "schedules/care/phase_end.html", context)
+    return render_in_zone(request, "schedules/care/phase_end.html", context, rx.time_zone)
 
 
 def _last_given(phase):
@@ -101,7 +100,7 @@ def interval_change(request, prescription_id: int):
     context = context_for(rx.patient, rx)
     form = IntervalChangeForm(request.POST or None, prescription=rx)
     if rx.status == Prescription.Status.STOPPED or not form.ranged:
-        return render(request, "schedules/care/interval_change.html", context)
+        return render_in_zone(request, "schedules/care/interval_change.html", context, rx.time_zone)
     if request.method == "POST" and form.is_valid():
         position, every = form.cleaned_data["interval"]
         try:
@@ -114,7 +113,7 @@ def interval_change(request, prescription_id: int):
                 now=timezone.now(),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             if result is None:
                 form.add_error("interval", _("That is already the interval: choose another."))
@@ -122,8 +121,7 @@ def interval_change(request, prescription_id: int):
                 messages.success(request, _changed_message(rx, position))
                 return back_to_record(rx.patient)
     context |= {"form": form, "upcoming": _upcoming(rx, form.ranged)}
-    with in_zone(rx.time_zone):
-        return render(request, "schedules/care/interval_change.html", context)
+    return render_in_zone(request, "schedules/care/interval_change.html", context, rx.time_zone)
 
 
 def _upcoming(rx, phases) -> list[tuple]:

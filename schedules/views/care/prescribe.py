@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,13 +11,14 @@ from schedules.models import Prescription
 from schedules.selectors import regimens_visible_to
 from schedules.services import prescription_preview, prescription_start
 from schedules.views.care.common import (
+    add_service_error,
     back_to_record,
     context_for,
     current_prescription_of,
-    in_zone,
     local_now,
     nurse_page,
     patient_for,
+    render_in_zone,
     when_text,
 )
 
@@ -30,7 +31,9 @@ def prescribe(request, patient_id: int):
     current = current_prescription_of(patient)
     context = context_for(patient, current)
     if current is not None and current.status in RUNNING:
-        return render(request, "schedules/care/prescribe_blocked.html", context)
+        return render_in_zone(
+            request, "schedules/care/prescribe_blocked.html", context, patient.time_zone
+        )
     regimens = regimens_visible_to(request.user)
     chosen = request.POST.get("regimen") or request.GET.get("regimen") or ""
     if not chosen.isdigit():
@@ -38,7 +41,9 @@ def prescribe(request, patient_id: int):
             "library": [regimen for regimen in regimens if regimen.is_library],
             "templates": [regimen for regimen in regimens if not regimen.is_library],
         }
-        return render(request, "schedules/care/prescribe_choose.html", context)
+        return render_in_zone(
+            request, "schedules/care/prescribe_choose.html", context, patient.time_zone
+        )
     regimen = get_object_or_404(regimens, pk=int(chosen))
     now = timezone.now()
     form = PrescribeForm(
@@ -64,7 +69,7 @@ def prescribe(request, patient_id: int):
                     **options,
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_error(form, exc)
             else:
                 _prescribed_messages(request, prescribed)
                 return back_to_record(patient)
@@ -72,11 +77,10 @@ def prescribe(request, patient_id: int):
             try:
                 preview = prescription_preview(patient=patient, regimen=regimen, **options)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_service_error(form, exc)
     context |= {"regimen": regimen, "form": form, "preview": preview}
     zone = form.cleaned_data["time_zone"] if preview else patient.time_zone
-    with in_zone(zone):
-        return render(request, "schedules/care/prescribe.html", context)
+    return render_in_zone(request, "schedules/care/prescribe.html", context, zone)
 
 
 def _prescribed_messages(request, prescribed) -> None:

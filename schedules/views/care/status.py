@@ -6,7 +6,6 @@ the pages say it in plain words before the nurse confirms.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,11 +14,12 @@ from schedules.forms.care import ReasonForm
 from schedules.models import EndKind, InjectionEvent, Prescription
 from schedules.services import prescription_pause, prescription_resume, prescription_stop
 from schedules.views.care.common import (
+    add_service_error,
     back_to_record,
     context_for,
-    in_zone,
     nurse_page,
     prescription_for,
+    render_in_zone,
     when_text,
 )
 
@@ -73,7 +73,7 @@ def _reason_page(request, prescription_id, *, allowed, service, template, done, 
     rx = prescription_for(request, prescription_id)
     context = context_for(rx.patient, rx) | {"allowed": rx.status in allowed}
     if not context["allowed"]:
-        return render(request, template, context)
+        return render_in_zone(request, template, context, rx.time_zone)
     form = ReasonForm(request.POST or None, **form_args)
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,7 +84,7 @@ def _reason_page(request, prescription_id, *, allowed, service, template, done, 
                 now=timezone.now(),
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, done(rx))
             return back_to_record(rx.patient)
@@ -96,8 +96,7 @@ def _reason_page(request, prescription_id, *, allowed, service, template, done, 
         ],
         "next_dose": _next_planned(rx),
     }
-    with in_zone(rx.time_zone):
-        return render(request, template, context)
+    return render_in_zone(request, template, context, rx.time_zone)
 
 
 def _next_planned(rx):

@@ -243,6 +243,25 @@ def test_ending_an_open_phase_starts_maintenance_from_the_last_dose_given(
     assert rx.phases.get(position=1).ended_on == date(2026, 1, 10)
 
 
+def test_a_dose_due_on_the_end_date_stays_and_anchors_maintenance(
+    verified_client, nurse, patient, clock
+):
+    clock(NOW)
+    rx = prescribe(patient, "cyano-im-neuro-monthly", start_on=START, now=NOW, by=nurse)
+    for n in range(2):  # 5 and 7 January; 9 January is due today and not given yet
+        event = rx.events.get(phase__position=1, sequence=n)
+        at = datetime(2026, 1, 5 + 2 * n, 9, tzinfo=UTC)
+        injection_event_log(event=event, given_at=at, actor=nurse, now=at)
+    clock(datetime(2026, 1, 9, 12, tzinfo=UTC))
+    response = verified_client(nurse).post(
+        reverse("care:phase_end", args=[rx.pk]), {"ended_on": "2026-01-09"}, follow=True
+    )
+    text = response.content.decode()
+    assert "Maintenance starts Monday 9 February 2026 at 09:00" in text
+    assert "counted from this phase&#x27;s last dose, due Friday 9 January 2026" in text
+    assert rx.events.get(phase__position=1, sequence=2).status == Status.PLANNED
+
+
 def test_a_future_end_date_is_refused_and_nothing_changes(verified_client, nurse, patient, clock):
     clock(NOW)
     rx = prescribe(patient, "cyano-im-neuro-monthly", start_on=START, now=NOW, by=nurse)

@@ -75,23 +75,28 @@ def _ended_message(rx, phase) -> str:
     )
     if following is None:
         return text + " " + _("No later phase follows.")
+    return text + " " + _next_phase_text(rx, phase, following)
+
+
+def _next_phase_text(rx, phase, following) -> str:
+    """2.7 anchors the next phase on the ended phase's last dose: the last one given, unless
+    a dose due on the end date itself is still planned (the scheduler keeps it)."""
+    kept = phase.events.filter(status=Status.PLANNED).order_by("-sequence").first()
     last = _last_given(phase)
-    anchor = (
-        _("counted from the last dose given (%(day)s)") % {"day": day_text(last.given_on)}
-        if last
-        else _("counted from the phase's last planned dose")
-    )
-    return (
-        text
-        + " "
-        + _("%(next)s starts %(when)s, %(anchor)s, %(frequency)s.")
-        % {
-            "next": following.phase.name,
-            "when": when_text(following.due_at, rx.time_zone),
-            "anchor": anchor,
-            "frequency": following.phase.frequency_text,
+    if kept is not None:
+        anchor = _("counted from this phase's last dose, due %(day)s") % {
+            "day": day_text(kept.due_on)
         }
-    )
+    elif last is not None:
+        anchor = _("counted from the last dose given (%(day)s)") % {"day": day_text(last.given_on)}
+    else:
+        anchor = _("counted from the phase's start")
+    return _("%(next)s starts %(when)s, %(anchor)s, %(frequency)s.") % {
+        "next": following.phase.name,
+        "when": when_text(following.due_at, rx.time_zone),
+        "anchor": anchor,
+        "frequency": following.phase.frequency_text,
+    }
 
 
 @nurse_page

@@ -113,7 +113,7 @@ class PrescribeForm(forms.Form):
                 label=_("%(phase)s: how often") % {"phase": phase.name},
                 coerce=int,
                 choices=[
-                    (n, _frequency_label(phase, n))
+                    (n, _frequency_label(phase, n, marker=_("protocol default")))
                     for n in range(phase.frequency_every_min, phase.frequency_every_max + 1)
                 ],
                 initial=phase.frequency_every,
@@ -184,7 +184,9 @@ class PrescribeForm(forms.Form):
         }
 
 
-def _frequency_label(phase, every: int) -> str:
+def _frequency_label(phase, every: int, *, marker=None) -> str:
+    """The interval in words ("every 2 months"), with `marker` ("protocol default",
+    "current") beside the phase's own value."""
     units = {
         "days": (_("every day"), _("every %(n)s days")),
         "weeks": (_("every week"), _("every %(n)s weeks")),
@@ -193,8 +195,8 @@ def _frequency_label(phase, every: int) -> str:
     }
     one, many = units[phase.frequency_kind]
     text = str(one) if every == 1 else str(many) % {"n": every}
-    if every == phase.frequency_every:
-        text += " " + str(_("(protocol default)"))
+    if marker and every == phase.frequency_every:
+        text += f" ({marker})"
     return text
 
 
@@ -225,7 +227,10 @@ class IntervalChangeForm(forms.Form):
             if phase.frequency_every_min and phase.frequency_every_max and phase.ended_on is None
         ]
         self.fields["interval"].choices = [
-            (f"{phase.position}:{n}", f"{phase.name}: {_frequency_label_current(phase, n)}")
+            (
+                f"{phase.position}:{n}",
+                f"{phase.name}: {_frequency_label(phase, n, marker=_('current'))}",
+            )
             for phase in self.ranged
             for n in range(phase.frequency_every_min, phase.frequency_every_max + 1)
         ]
@@ -234,13 +239,6 @@ class IntervalChangeForm(forms.Form):
     def clean_interval(self) -> tuple[int, int]:
         position, every = self.cleaned_data["interval"].split(":")
         return int(position), int(every)
-
-
-def _frequency_label_current(phase, every: int) -> str:
-    one_or_many = _frequency_label(phase, every).replace(" " + str(_("(protocol default)")), "")
-    if every == phase.frequency_every:
-        return one_or_many + " " + str(_("(current)"))
-    return one_or_many
 
 
 class ReasonForm(forms.Form):

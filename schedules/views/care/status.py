@@ -113,7 +113,7 @@ def _paused_message(rx) -> str:
 def _resumed_message(rx) -> str:
     text = _("Treatment resumed. Nothing from the pause counts as missed.")
     skipped = rx.events.filter(
-        status=InjectionEvent.Status.SKIPPED, notes__startswith="Not given: treatment paused"
+        status=InjectionEvent.Status.SKIPPED, resumed_on__isnull=False
     ).count()
     if skipped:
         text += " " + _("Doses not given during pauses, recorded as skipped: %(n)s.") % {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("clinic/", include("clinics.urls")),
     path("clinic/regimens/", include("schedules.urls_staff")),
     path("clinic/flags/", include("flags.urls_staff")),
+    path("clinic/", include("schedules.urls_care")),
     path("me/reminders/", include("reminders.urls")),
     path("me/symptoms/", include("flags.urls")),
     path("me/", include("schedules.urls")),

@@ -248,6 +248,18 @@ class Prescription(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     planned_until = models.DateField(null=True, blank=True)
+    # Who paused or stopped it, when and why (2.8; section 4: stopping a lifelong phase needs
+    # a clinician's reason). A pause is cleared on resume; the audit log keeps every one.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    pause_reason = models.CharField(max_length=255, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    stop_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -255,6 +267,16 @@ class Prescription(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["active", "paused", "stopped"]),
                 name="prescription_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(paused_at__isnull=True, paused_by__isnull=True, pause_reason="")
+                | Q(paused_at__isnull=False, paused_by__isnull=False) & ~Q(pause_reason=""),
+                name="prescription_pause_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(stopped_at__isnull=True, stopped_by__isnull=True, stop_reason="")
+                | Q(stopped_at__isnull=False, stopped_by__isnull=False) & ~Q(stop_reason=""),
+                name="prescription_stop_complete",
             ),
             # Section 4: renal impairment with cyanocobalamin needs a recorded acknowledgement;
             # the service enforces it for cyanocobalamin, the database that it is complete.
@@ -324,6 +346,9 @@ class InjectionEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     logged_at = models.DateTimeField(null=True, blank=True)
+    # A dose skipped because the clinic paused the treatment: the local date it resumed, from
+    # which the phase's calendar restarts (schedules.scheduler.doses._advance).
+    resumed_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]

@@ -15,11 +15,20 @@ from schedules.specs import phase_spec
 
 
 def regimen_preview(
-    regimen: Regimen, *, start_on: date, until: date, at: time, zone_name: str
+    regimen: Regimen,
+    *,
+    start_on: date,
+    until: date,
+    at: time,
+    zone_name: str,
+    phases: Sequence[PhaseFields] | None = None,
 ) -> dict:
-    """Every dose and lab check on or before `until`, open and lifelong phases included."""
+    """Every dose and lab check on or before `until`, open and lifelong phases included.
+
+    `phases` replaces the regimen's own with a clinician's choices applied (the nurse's
+    preview before prescribing); by default the regimen's phases as they are."""
     return phases_preview(
-        list(regimen.phases.order_by("position")),
+        list(regimen.phases.order_by("position")) if phases is None else list(phases),
         protocol=regimen.slug,
         medication_slug=regimen.medication.slug,
         start_on=start_on,

@@ -36,10 +36,12 @@ def occurrence(event: InjectionEvent, *, phase_index: int, zone) -> scheduler.Oc
     given_on = None
     if event.status == InjectionEvent.Status.TAKEN:
         given_on = event.given_on or event.given_at.astimezone(zone).date()
+    resumed_on = event.resumed_on if event.status == InjectionEvent.Status.SKIPPED else None
     return scheduler.Occurrence(
         phase=phase_index,
         sequence=event.sequence,
         due_on=event.due_on,
         status=scheduler.EventStatus(event.status),
         given_on=given_on,
+        resumed_on=resumed_on,
     )

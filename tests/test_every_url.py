@@ -224,6 +224,19 @@ ROWS: dict[str, Row] = {
     "clinics:dashboard_csv": Row(nurse_page()),
     "clinics:patient_record": Row(nurse_record(), args=obj("patient")),
     "clinics:visit_report": Row(nurse_record(), args=obj("patient")),
+    # The nurse's actions on patient A (active: a daily loading then monthly, one dose taken).
+    "care:prescribe": Row(nurse_record(), args=obj("patient")),
+    "care:lab_record": Row(nurse_record(), args=obj("patient")),
+    "care:phase_end": Row(nurse_record(), args=obj("prescription")),
+    "care:interval_change": Row(nurse_record(), args=obj("prescription")),
+    "care:pause": Row(nurse_record(), args=obj("prescription")),
+    "care:resume": Row(nurse_record(), args=obj("prescription")),
+    "care:stop": Row(nurse_record(), args=obj("prescription")),
+    # These two find the dose (the one to give now, the latest logged) and go to its page.
+    "care:clinic_dose_next": Row(nurse_record(302), args=obj("prescription")),
+    "care:entered_in_error_latest": Row(nurse_record(302), args=obj("prescription")),
+    "care:clinic_dose": Row(nurse_record(), args=obj("planned")),
+    "care:entered_in_error": Row(nurse_record(), args=obj("taken")),
     "flag_queue:list": Row(nurse_page()),
     "flag_queue:detail": Row(nurse_record(), args=obj("flag")),
     # An empty note is refused: the flag page comes back with the message (nothing saved).

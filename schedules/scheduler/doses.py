@@ -117,7 +117,9 @@ class Occurrence:
     """What really happened to one dose (2.7, 2.8).
 
     ``sequence`` is 0-based within the phase; ``due_on`` the local date it was planned for;
-    ``given_on`` the local date a taken dose was actually given (None: on ``due_on``).
+    ``given_on`` the local date a taken dose was actually given (None: on ``due_on``);
+    ``resumed_on``, for a dose skipped because the clinic paused the treatment, the local
+    date the treatment resumed (see ``_advance``).
     """
 
     phase: int
@@ -125,6 +127,7 @@ class Occurrence:
     due_on: date
     status: EventStatus
     given_on: date | None = None
+    resumed_on: date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", EventStatus(self.status))
@@ -132,6 +135,10 @@ class Occurrence:
             raise ValueError("History holds only taken, skipped and missed doses.")
         if self.given_on is not None and self.status is not EventStatus.TAKEN:
             raise ValueError("Only a taken dose has a date it was given.")
+        if self.resumed_on is not None and self.status is not EventStatus.SKIPPED:
+            raise ValueError("Only a dose skipped for a pause has a date treatment resumed.")
+        if self.resumed_on is not None and self.resumed_on < self.due_on:
+            raise ValueError("Treatment resumes after the doses its pause skipped.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,9 +458,15 @@ def _advance(
     counted from the missed dose's planned date, and months still from the anchor, so a
     missed 28 Feb is followed by 31 Mar. A recorded date that differs from the
     calendar (after a prescription change, 2.8) re-anchors on the recorded date.
+    Conservative choice (the spec does not describe a pause): a dose skipped because the
+    clinic paused the treatment restarts the calendar on the day it resumed, so the next
+    dose falls due that day rather than up to an interval later; daily and weekday-pattern
+    phases simply carry on from that day on their calendar.
     """
     if freq.keeps_calendar:
         return origin, step + 1
+    if occurrence.resumed_on is not None:
+        return occurrence.resumed_on, 0
     happened_on = occurrence.due_on
     if occurrence.status is EventStatus.TAKEN and occurrence.given_on is not None:
         happened_on = occurrence.given_on

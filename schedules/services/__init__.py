@@ -5,6 +5,10 @@ from schedules.services.changes import (
     prescription_update_timing,
     prescriptions_follow_patient,
 )
+from schedules.services.clinic_doses import (
+    injection_event_enter_in_error,
+    injection_event_log_in_clinic,
+)
 from schedules.services.corrections import injection_event_correct
 from schedules.services.events import (
     injection_event_log,
@@ -13,8 +17,10 @@ from schedules.services.events import (
 )
 from schedules.services.feeds import calendar_feed_create, calendar_feed_revoke
 from schedules.services.horizon import prescriptions_extend_horizon
+from schedules.services.lab_entries import LabEntry, lab_result_enter
 from schedules.services.labs import lab_result_record
 from schedules.services.materialise import prescriptions_materialise
+from schedules.services.prescribing import Preview, prescription_preview, prescription_start
 from schedules.services.prescriptions import (
     PhaseChoice,
     Prescribed,
@@ -31,23 +37,34 @@ from schedules.services.regimens import (
     regimen_update,
 )
 from schedules.services.schedule import RebuildResult, prescription_schedule_rebuild
+from schedules.services.status import prescription_pause, prescription_resume, prescription_stop
 
 __all__ = [
+    "LabEntry",
     "PhaseChoice",
     "PhaseProblem",
     "Prescribed",
+    "Preview",
     "RebuildResult",
     "calendar_feed_create",
     "calendar_feed_revoke",
     "injection_event_correct",
+    "injection_event_enter_in_error",
     "injection_event_log",
+    "injection_event_log_in_clinic",
     "injection_event_skip",
     "injection_events_mark_missed",
+    "lab_result_enter",
     "lab_result_record",
     "prescription_create",
+    "prescription_pause",
     "prescription_phase_change",
     "prescription_phase_end",
+    "prescription_preview",
+    "prescription_resume",
     "prescription_schedule_rebuild",
+    "prescription_start",
+    "prescription_stop",
     "prescription_update_timing",
     "prescriptions_extend_horizon",
     "prescriptions_follow_patient",

@@ -1,0 +1,103 @@
+"""Recording a patient's lab results; flags follow the rules in `flags` (section 3)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from flags.selectors import flags_open_for_staff
+from schedules.forms.care import LabRecordForm
+from schedules.models import LabResult
+from schedules.services import lab_result_enter
+from schedules.views.care.common import (
+    add_service_error,
+    back_to_record,
+    context_for,
+    current_prescription_of,
+    local_now,
+    nurse_page,
+    patient_for,
+    render_in_zone,
+)
+
+LAB_FLAG_CAUSES = ("b12_deficient", "b12_borderline", "homocysteine_high", "platelets_low")
+
+
+@nurse_page
+def lab_record(request, patient_id: int):
+    patient = patient_for(request, patient_id)
+    context = context_for(patient, current_prescription_of(patient))
+    now = timezone.now()
+    today = local_now(patient, now).date()
+    form = LabRecordForm(request.POST or None, today=today, initial={"taken_on": today})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = lab_result_enter(
+                patient=patient,
+                taken_on=data["taken_on"],
+                recorded_by=request.user,
+                now=now,
+                b12=data["b12"],
+                b12_unit=data["b12_unit"],
+                homocysteine=data["homocysteine"],
+                haemoglobin=data["haemoglobin"],
+                platelets=data["platelets"],
+                mma=data["mma"],
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            if entry.repeated:
+                messages.info(request, _("These results were already recorded a moment ago."))
+            _recorded_messages(request, patient, entry.result)
+            return back_to_record(patient)
+    context |= {"form": form}
+    return render_in_zone(request, "schedules/care/lab_record.html", context, patient.time_zone)
+
+
+def _recorded_messages(request, patient, result: LabResult) -> None:
+    lines = []
+    if result.b12_pg_ml is not None:
+        converted = ""
+        if result.b12_entered.endswith("pmol/L"):
+            converted = " " + _("(entered as %(entered)s)") % {"entered": result.b12_entered}
+        lines.append(
+            _("B12 %(value)s pg/mL%(converted)s: %(status)s")
+            % {
+                "value": f"{result.b12_pg_ml.normalize():f}",
+                "converted": converted,
+                "status": result.get_b12_status_display(),
+            }
+        )
+    if result.homocysteine_umol_l is not None:
+        lines.append(
+            _("homocysteine %(value)s umol/L: %(status)s")
+            % {
+                "value": f"{result.homocysteine_umol_l.normalize():f}",
+                "status": result.get_homocysteine_status_display(),
+            }
+        )
+    if result.platelets_10e9_l is not None:
+        lines.append(
+            _("platelets %(value)s x10^9/L: %(status)s")
+            % {
+                "value": f"{result.platelets_10e9_l.normalize():f}",
+                "status": result.get_platelet_status_display(),
+            }
+        )
+    summary = "; ".join(str(line) for line in lines) or _("values saved")
+    messages.success(request, _("Lab results recorded: %(summary)s.") % {"summary": summary})
+    open_flags = flags_open_for_staff(request.user).filter(
+        patient=patient, cause__in=LAB_FLAG_CAUSES
+    )
+    if open_flags:
+        names = ", ".join(str(flag.get_cause_display()) for flag in open_flags)
+        messages.warning(
+            request,
+            _(
+                "Open lab flags for this patient: %(names)s. A flag stays open until a nurse "
+                "resolves it with a note, even after a normal result."
+            )
+            % {"names": names},
+        )

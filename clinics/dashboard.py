@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
@@ -229,10 +229,16 @@ def _due_lab_orders(ids: list[int]) -> QuerySet[LabOrder]:
 
 
 def _latest_results(ids: list[int], value_field: str) -> QuerySet[LabResult]:
+    """Each patient's latest result with this value (a window function: PostgreSQL and
+    SQLite alike)."""
+    newest_first = Window(
+        RowNumber(), partition_by=[F("patient_id")], order_by=[F("taken_on").desc(), F("id").desc()]
+    )
     return (
         LabResult.objects.filter(patient_id__in=ids, **{f"{value_field}__isnull": False})
-        .order_by("patient_id", "-taken_on", "-id")
-        .distinct("patient_id")
+        .annotate(newest=newest_first)
+        .filter(newest=1)
+        .order_by("patient_id")
     )
 
 

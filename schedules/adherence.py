@@ -15,7 +15,8 @@ Definitions (issue 6, clinical-rules 2.9):
 
 The window is decided in one place, ``scheduler.dose_window``. SQL needs it per row, so the
 slack of each (frequency kind, every) pair present in the data is asked of the scheduler
-and handed to the database as a CASE: the rule is never written twice.
+and handed to the database as a CASE, as is the local date in each time zone present: the
+rules are never written twice, and the SQL runs on PostgreSQL and SQLite alike.
 """
 
 from collections.abc import Iterable
@@ -25,19 +26,17 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import (
     Case,
     Count,
-    DateField,
-    DateTimeField,
-    ExpressionWrapper,
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Abs, Coalesce
 
 from clinics.models import Patient
 from schedules import scheduler
@@ -46,9 +45,11 @@ from schedules.specs import phase_spec
 
 Status = InjectionEvent.Status
 RECORDED = (Status.TAKEN, Status.SKIPPED, Status.MISSED)
+LAPSED = (Status.SKIPPED, Status.MISSED)
+# The widest window of 2.9 is 3 days either side; a day more covers every time zone's "today".
+WIDEST_WINDOW = timedelta(days=4)
 # Before any dose: the streak of a patient never given one counts from the beginning.
 LONG_AGO = datetime(1900, 1, 1, tzinfo=UTC)
-LAPSED = (Status.SKIPPED, Status.MISSED)
 
 
 @dataclass(frozen=True)
@@ -82,69 +83,108 @@ def window_slack_days(phase: PrescriptionPhase) -> int:
     return (reference - first).days
 
 
-def _slack_expression(patient_ids: list[int]) -> Case:
-    """The window's slack for each event's phase, as SQL: one CASE arm per (frequency kind,
-    every) pair among these patients' phases, each answered by the scheduler."""
-    phases = (
-        PrescriptionPhase.objects.filter(prescription__patient_id__in=patient_ids)
-        .order_by("frequency_kind", "frequency_every")
-        .distinct("frequency_kind", "frequency_every")
-    )
-    arms = [
-        When(
-            phase__frequency_kind=phase.frequency_kind,
-            phase__frequency_every=phase.frequency_every,
-            then=Value(window_slack_days(phase)),
+class DaysBetween(Func):
+    """Whole days from the second date to the first, on PostgreSQL and SQLite alike."""
+
+    output_field = IntegerField()
+    template = "(%(expressions)s)"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra,
         )
-        for phase in phases
-    ]
-    return Case(*arms, default=Value(0), output_field=IntegerField())
 
 
-def _local_today(now: datetime) -> Cast:
-    """The date it is now in the prescription's time zone, in SQL."""
-    local = Func(
-        F("prescription__time_zone"), Value(now), function="timezone", output_field=DateTimeField()
+@dataclass(frozen=True)
+class _Rules:
+    """The window's slack of each kind of phase and the local date in each time zone, among
+    these patients' prescriptions, as SQL expressions: the scheduler decides both, SQL
+    only looks them up (the rule is never written twice)."""
+
+    slack: Case
+    today: Case
+
+    @classmethod
+    def of(cls, patient_ids: list[int], now: datetime) -> "_Rules":
+        groups = (
+            PrescriptionPhase.objects.filter(prescription__patient_id__in=patient_ids)
+            .values_list("prescription__time_zone", "frequency_kind", "frequency_every")
+            .order_by()
+            .distinct()
+        )
+        zones, kinds = set(), set()
+        for zone, kind, every in groups:
+            zones.add(zone)
+            kinds.add((kind, every))
+        slack = [
+            When(
+                phase__frequency_kind=kind,
+                phase__frequency_every=every,
+                then=Value(window_slack_days(_phase_of(kind, every))),
+            )
+            for kind, every in sorted(kinds)
+        ]
+        today = [
+            When(
+                prescription__time_zone=zone,
+                then=Value(now.astimezone(scheduler.zone_for(zone)).date()),
+            )
+            for zone in sorted(zones)
+        ]
+        return cls(
+            slack=Case(*slack, default=Value(0), output_field=IntegerField()),
+            today=Case(*today, default=Value(now.astimezone(UTC).date())),
+        )
+
+    def annotate(self, events):
+        """Events with how many local days ago they fell due, how many days from their date
+        they were given, and the slack of their window."""
+        return events.annotate(
+            slack=self.slack,
+            days_ago=DaysBetween(self.today, F("due_on")),
+            given_off_by=Abs(DaysBetween(F("given_on"), F("due_on"))),
+        )
+
+
+def _phase_of(kind: str, every: int) -> PrescriptionPhase:
+    """A phase of this frequency, enough for the scheduler to tell its window."""
+    return PrescriptionPhase(
+        frequency_kind=kind,
+        frequency_every=every,
+        amount=1,
+        unit="mcg",
+        route="IM",
+        end_kind="lifelong",
     )
-    return Cast(local, DateField())
 
 
-def _shifted(slack: Case, sign: int) -> ExpressionWrapper:
-    """The event's local date moved by its slack (PostgreSQL: date +/- integer is a date)."""
-    if sign > 0:
-        return ExpressionWrapper(F("due_on") + slack, output_field=DateField())
-    return ExpressionWrapper(F("due_on") - slack, output_field=DateField())
-
-
-def _closed_unlogged(now: datetime) -> Q:
+def _closed_unlogged() -> Q:
     """Planned in an active prescription, with its window closed: missed (2.9), whether or
     not the sweep has marked it yet (the sweep, too, looks only at active prescriptions)."""
     return Q(
         status=Status.PLANNED,
         prescription__status=Prescription.Status.ACTIVE,
-        window_last__lt=_local_today(now),
+        days_ago__gt=F("slack"),
     )
-
-
-def _counted(now: datetime) -> Q:
-    return Q(status__in=RECORDED) | _closed_unlogged(now)
-
-
-def _lapsed(now: datetime) -> Q:
-    return Q(status__in=LAPSED) | _closed_unlogged(now)
 
 
 def adherence_for_patients(patient_ids: Iterable[int], *, now: datetime) -> dict[int, Adherence]:
     """Each patient's adherence as of ``now``; a patient with no doses gets zeros.
 
-    Three queries whatever the number of patients: the phases' windows, the counts over the
-    last 90 days, and per patient the last dose given, the next one due and the streak."""
+    Three queries whatever the number of patients: the kinds of phases and time zones, the
+    counts over the last 90 days, and per patient the last dose given, the next one due and
+    the missed streak, each an index scan of that patient's events."""
     ids = sorted(set(patient_ids))
     if not ids:
         return {}
-    slack = _slack_expression(ids)
-    counts = _window_counts(ids, slack, now)
-    edges = _edges(ids, slack, now)
+    rules = _Rules.of(ids, now)
+    counts = _window_counts(ids, rules, now)
+    edges = _edges(ids, rules, now)
     result = {}
     for pk in ids:
         c = counts.get(pk, {})
@@ -168,19 +208,14 @@ def adherence_for_patient(patient, *, now: datetime) -> Adherence:
     return adherence_for_patients([patient.pk], now=now).get(patient.pk, NO_DOSES)
 
 
-def _with_window(events, slack: Case):
-    """Events with the first and last local dates of their window (2.9)."""
-    return events.annotate(window_first=_shifted(slack, -1), window_last=_shifted(slack, +1))
-
-
-def _window_counts(ids: list[int], slack: Case, now: datetime) -> dict[int, dict]:
+def _window_counts(ids: list[int], rules: _Rules, now: datetime) -> dict[int, dict]:
     since_30, since_90 = now - timedelta(days=30), now - timedelta(days=90)
-    counted = _counted(now)
+    counted = Q(status__in=RECORDED) | _closed_unlogged()
     taken = Q(status=Status.TAKEN)
     in_30 = Q(due_at__gte=since_30)
-    on_time = taken & Q(given_on__gte=F("window_first"), given_on__lte=F("window_last"))
+    on_time = taken & Q(given_off_by__lte=F("slack"))
     rows = (
-        _with_window(InjectionEvent.objects.filter(prescription__patient_id__in=ids), slack)
+        rules.annotate(InjectionEvent.objects.filter(prescription__patient_id__in=ids))
         .filter(due_at__gte=since_90, due_at__lt=now)
         .values("prescription__patient_id")
         .order_by()
@@ -195,47 +230,49 @@ def _window_counts(ids: list[int], slack: Case, now: datetime) -> dict[int, dict
     return {row.pop("prescription__patient_id"): row for row in rows}
 
 
-def _edges(ids: list[int], slack: Case, now: datetime) -> dict[int, dict]:
-    """Per patient: when a dose was last given, when the next is due, and the streak of
-    missed or skipped doses since the last one given (correlated subqueries, each an index
-    scan per patient)."""
-    last_taken_due = Subquery(
-        InjectionEvent.objects.filter(
-            prescription__patient_id=OuterRef(OuterRef("pk")), status=Status.TAKEN
-        )
-        .order_by("-due_at")
-        .values("due_at")[:1]
-    )
-    patients_events = InjectionEvent.objects.filter(prescription__patient_id=OuterRef("pk"))
-    since = Coalesce(last_taken_due, Value(LONG_AGO), output_field=DateTimeField())
-    streak = (
-        _with_window(patients_events, slack)
-        .filter(_lapsed(now), due_at__lt=now, due_at__gt=since)
-        .order_by()
-        .values("prescription__patient_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    last_given = (
-        patients_events.filter(status=Status.TAKEN).order_by("-given_at").values("given_at")[:1]
-    )
+def _edges(ids: list[int], rules: _Rules, now: datetime) -> dict[int, dict]:
+    """Per patient: when the latest dose was given, the next dose due whose window is still
+    open, and the missed or skipped doses since the latest dose given (all of them for a
+    patient never given one). The latest ones are maxima, not "ORDER BY ... LIMIT
+    1": with a limit PostgreSQL may walk the whole table's due_at index looking for this
+    patient's rows; an aggregate reads only this patient's, through (prescription, status)."""
+    events = InjectionEvent.objects.filter(prescription__patient_id=OuterRef("pk"))
+    taken = events.filter(status=Status.TAKEN).values("prescription__patient_id").order_by()
     next_due = (
-        _with_window(patients_events, slack)
+        rules.annotate(events)
         .filter(
             status=Status.PLANNED,
             prescription__status=Prescription.Status.ACTIVE,
-            window_last__gte=_local_today(now),
+            due_at__gte=now - WIDEST_WINDOW,
+            days_ago__lte=F("slack"),
         )
         .order_by("due_at")
-        .values("due_at")[:1]
+    )
+    outer_taken = InjectionEvent.objects.filter(
+        prescription__patient_id=OuterRef(OuterRef("pk")), status=Status.TAKEN
+    )
+    last_taken_due = Subquery(
+        outer_taken.values("prescription__patient_id")
+        .order_by()
+        .annotate(last=Max("due_at"))
+        .values("last")
+    )
+    streak = (
+        rules.annotate(events)
+        .filter(due_at__lt=now, due_at__gt=Coalesce(last_taken_due, Value(LONG_AGO)))
+        .filter(Q(status__in=LAPSED) | _closed_unlogged())
+        .values("prescription__patient_id")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     rows = (
         Patient.objects.filter(pk__in=ids)
         .order_by()
         .annotate(
-            last_given_at=Subquery(last_given),
-            next_due_at=Subquery(next_due),
-            missed_streak=Coalesce(Subquery(streak), 0),
+            last_given_at=Subquery(taken.annotate(last=Max("given_at")).values("last")),
+            next_due_at=Subquery(next_due.values("due_at")[:1]),
+            missed_streak=Coalesce(Subquery(streak), Value(0)),
         )
         .values("pk", "last_given_at", "next_due_at", "missed_streak")
     )

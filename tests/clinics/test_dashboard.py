@@ -304,9 +304,13 @@ def test_the_number_of_queries_is_the_same_for_10_and_200_patients(verified_clie
     client = verified_client(nurse)
     variants = [{}, {"sort": "attention"}, {"overdue": "either", "phase": "loading"}]
 
+    # SQLite caps the parameters of one statement, so there the CSV's audit rows are written
+    # in several INSERTs; PostgreSQL (production, CI) writes them in one.
+    exports = [None] if connection.vendor == "postgresql" else []
+
     def count_queries():
         counts = []
-        for query in [*variants, None]:
+        for query in [*variants, *exports]:
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(CSV_URL if query is None else URL, query or {})
             assert response.status_code == 200

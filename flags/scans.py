@@ -7,9 +7,6 @@ from datetime import date, datetime, timedelta
 
 from flags.models import Flag
 from flags.services import (
-    LAB_OVERDUE_AFTER as LAB_OVERDUE_AFTER,  # where the record pages read it from
-)
-from flags.services import (
     day_text,
     flag_items_new,
     flag_raise,

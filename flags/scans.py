@@ -3,42 +3,29 @@ result (section 3) and open phases due for their review (2.7). The tasks in `fla
 run them on a fixed interval; each run raises nothing that an earlier run already raised.
 """
 
-from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flags.models import Flag
-from flags.services import day_text, flag_items_new, flag_raise, flag_raise_items
-from schedules.models import EndKind, InjectionEvent, LabOrder, LabTest, Prescription
+from flags.services import (
+    day_text,
+    flag_items_new,
+    flag_raise,
+    flag_raise_items,
+    lab_orders_overdue,
+    lab_overdue_summary,
+)
+from schedules.models import EndKind, InjectionEvent, LabOrder, Prescription
 from schedules.scheduler import zone_for
 
-# Section 3: "a check with no result 14 days after its due date is overdue".
-LAB_OVERDUE_AFTER = timedelta(days=14)
 # 2.7: "while a phase is open, the nurse is asked to review it every 14 days".
 OPEN_PHASE_REVIEW_EVERY = 14
-# No time zone is more than 14 hours ahead of UTC: a patient's date is at most UTC's + 1.
-AHEAD_OF_UTC = timedelta(days=1)
 
 
 def lab_overdue_scan(*, now: datetime) -> int:
     """Flag each lab check still without a result on the 14th day after its due date, in
-    the patient's own calendar. The patient's reminder is sent elsewhere. Returns how many
-    patients raised or updated a LAB_OVERDUE flag."""
-    latest_due = now.astimezone(UTC).date() + AHEAD_OF_UTC - LAB_OVERDUE_AFTER
-    orders = (
-        LabOrder.objects.filter(
-            status=LabOrder.Status.DUE,
-            due_on__lte=latest_due,
-            # As lab_result_record: a paused prescription still has its checks answered.
-            prescription__status__in=[Prescription.Status.ACTIVE, Prescription.Status.PAUSED],
-        )
-        .select_related("prescription__patient")
-        .order_by("prescription__patient_id", "due_on")
-    )
-    by_patient = defaultdict(list)
-    for order in orders:
-        patient = order.prescription.patient
-        if now.astimezone(zone_for(patient.time_zone)).date() >= order.due_on + LAB_OVERDUE_AFTER:
-            by_patient[patient].append(order)
+    the patient's own calendar (`flags.services.lab_orders_overdue`). The patient's reminder
+    is sent elsewhere. Returns how many patients raised or updated a LAB_OVERDUE flag."""
+    by_patient = lab_orders_overdue(now=now)
     return sum(_raise_lab_overdue(patient, orders, now) for patient, orders in by_patient.items())
 
 
@@ -48,18 +35,14 @@ def _raise_lab_overdue(patient, orders: list[LabOrder], now: datetime) -> int:
     )
     if not new:
         return 0
-    oldest = next(order for order in orders if order.pk in new)
-    tests = ", ".join(str(LabTest(code).label) for code in oldest.tests if code in LabTest.values)
-    summary = f"Lab check due {day_text(oldest.due_on)} has no result 14 days later"
-    if len(new) > 1:
-        summary = f"{len(new)} lab checks have no result 14 days after they were due, the oldest "
-        summary += f"due {day_text(oldest.due_on)}"
+    new_orders = [order for order in orders if order.pk in new]
+    oldest = new_orders[0]
     flag_raise_items(
         patient=patient,
         cause=Flag.Cause.LAB_OVERDUE,
         key="lab_orders",
         items=new,
-        summary=f"{summary}: {tests}." if tests else f"{summary}.",
+        summary=lab_overdue_summary(new_orders),
         now=now,
         prescription=oldest.prescription,
         details={"prescription": oldest.prescription_id},

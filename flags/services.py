@@ -5,8 +5,9 @@ of section 4), symptom reports and renal impairment on cyanocobalamin (section 4
 periodic ones live in `flags.escalation` (missed and overdue doses) and `flags.scans`.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from audit.services import audit_record
 from clinics.models import StaffMembership
 from flags.models import Flag, SymptomReport
 from schedules import safety
-from schedules.models import LabResult, Prescription
+from schedules.models import LabOrder, LabResult, LabTest, Prescription
 from schedules.scheduler import zone_for
 
 # Section 4 and issue 4: these reach the nurses at once (reminders.services.staff finds
@@ -35,6 +36,12 @@ HIGH_CAUSES = {
     Flag.Cause.HOMOCYSTEINE_HIGH,
     Flag.Cause.REMINDERS_FAILING,
 }
+
+
+# Section 3: "a check with no result 14 days after its due date is overdue".
+LAB_OVERDUE_AFTER = timedelta(days=14)
+# No time zone is more than 14 hours ahead of UTC: a patient's date is at most UTC's + 1.
+AHEAD_OF_UTC = timedelta(days=1)
 
 
 def urgency_of(cause: str) -> int:
@@ -163,6 +170,117 @@ def flag_raise_items(
         prescription=prescription,
         details=merged,
     )
+
+
+def lab_order_is_overdue(order: LabOrder, *, zone, now: datetime) -> bool:
+    """Section 3: the 14th day after its due date has come in the patient's calendar."""
+    return now.astimezone(zone).date() >= order.due_on + LAB_OVERDUE_AFTER
+
+
+def lab_orders_overdue(*, now: datetime, patient=None) -> dict:
+    """The lab checks still without a result 14 days after their due date, by patient,
+    oldest first; only those of one patient when given. A paused prescription's checks
+    count, as `lab_result_record` still answers them."""
+    latest_due = now.astimezone(UTC).date() + AHEAD_OF_UTC - LAB_OVERDUE_AFTER
+    orders = LabOrder.objects.filter(
+        status=LabOrder.Status.DUE,
+        due_on__lte=latest_due,
+        prescription__status__in=[Prescription.Status.ACTIVE, Prescription.Status.PAUSED],
+    )
+    if patient is not None:
+        orders = orders.filter(prescription__patient=patient)
+    orders = orders.select_related("prescription__patient").order_by(
+        "prescription__patient_id", "due_on", "pk"
+    )
+    by_patient = defaultdict(list)
+    for order in orders:
+        owner = order.prescription.patient
+        if lab_order_is_overdue(order, zone=zone_for(owner.time_zone), now=now):
+            by_patient[owner].append(order)
+    return by_patient
+
+
+def lab_overdue_summary(orders: list[LabOrder]) -> str:
+    """What a LAB_OVERDUE flag says about these checks (oldest first)."""
+    oldest = orders[0]
+    tests = ", ".join(str(LabTest(code).label) for code in oldest.tests if code in LabTest.values)
+    summary = f"Lab check due {day_text(oldest.due_on)} has no result 14 days later"
+    if len(orders) > 1:
+        summary = f"{len(orders)} lab checks have no result 14 days after they were due, the "
+        summary += f"oldest due {day_text(oldest.due_on)}"
+    return f"{summary}: {tests}." if tests else f"{summary}."
+
+
+@transaction.atomic
+def lab_overdue_flag_clear(*, patient, result: LabResult, actor, now: datetime) -> Flag | None:
+    """A recorded result answered an overdue check: the open LAB_OVERDUE flag is resolved
+    when no overdue check remains, by the person who recorded the result; otherwise it stays
+    open naming only the checks still overdue. Both audited. Returns the flag it changed.
+
+    Flags for abnormal values are never cleared here: a clinician reviews each (section 3).
+    """
+    if result.order_id is None:
+        return None
+    flag = (
+        Flag.objects.select_for_update()
+        .filter(patient=patient, cause=Flag.Cause.LAB_OVERDUE, resolved_at__isnull=True)
+        .first()
+    )
+    if flag is None:
+        return None
+    zone = zone_for(patient.time_zone)
+    answered = result.order
+    listed = flag.details.get("lab_orders", [])
+    if answered.pk not in listed and not lab_order_is_overdue(answered, zone=zone, now=now):
+        return None  # it answered a check this flag is not about
+    remaining = lab_orders_overdue(now=now, patient=patient).get(patient, [])
+    if not remaining:
+        return _lab_overdue_resolve(flag, result, actor, now, zone)
+    return _lab_overdue_narrow(flag, result, actor, remaining)
+
+
+def _lab_overdue_resolve(flag: Flag, result: LabResult, actor, now: datetime, zone) -> Flag:
+    flag.resolved_at, flag.resolved_by = now, actor
+    flag.resolution_note = (
+        f"Cleared: the result of the check due {day_text(result.order.due_on)} was recorded "
+        f"on {day_text(now.astimezone(zone).date())} (taken {day_text(result.taken_on)})."
+    )
+    # The resolved flag keeps naming its checks, so the scan never raises them again.
+    flag.details = {**flag.details, "cleared_by_lab_result": result.pk}
+    flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note", "details"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=flag,
+        patient=flag.patient,
+        summary=f"Cleared flag: {flag.get_cause_display()}",
+        changes={"note": flag.resolution_note, "lab_result": result.pk},
+    )
+    return flag
+
+
+def _lab_overdue_narrow(flag: Flag, result: LabResult, actor, remaining: list[LabOrder]) -> Flag:
+    before = flag.details.get("lab_orders", [])
+    still = [order.pk for order in remaining]
+    flag.details = {
+        **flag.details,
+        "lab_orders": still,
+        "prescription": remaining[0].prescription_id,
+        "narrowed_by_lab_result": result.pk,
+    }
+    flag.summary = lab_overdue_summary(remaining)[:255]
+    flag.prescription_id = remaining[0].prescription_id
+    flag.save(update_fields=["details", "summary", "prescription"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=flag,
+        patient=flag.patient,
+        summary=f"Updated flag: {flag.get_cause_display()}: "
+        f"the check due {day_text(result.order.due_on)} has its result",
+        changes={"lab_orders": [before, still], "lab_result": result.pk},
+    )
+    return flag
 
 
 def lab_result_flag(*, result: LabResult, now: datetime) -> list[Flag]:

@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from clinics.models import Patient
 from flags.models import Flag, SymptomReport
-from flags.scans import LAB_OVERDUE_AFTER
+from flags.services import LAB_OVERDUE_AFTER
 from schedules import scheduler
 from schedules.models import LabOrder, LabResult
 from schedules.selectors import due_lab_orders_of_patient

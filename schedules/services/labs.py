@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import Patient
-from flags.services import lab_result_flag
+from flags.services import lab_overdue_flag_clear, lab_result_flag
 from schedules import safety, scheduler
 from schedules.models import LabOrder, LabResult, Prescription
 from schedules.services.schedule import prescription_schedule_rebuild
@@ -37,7 +37,8 @@ def lab_result_record(
     mma: Decimal | None = None,
 ) -> LabResult:
     """Record one set of results. B12 in pmol/L is converted (1 pg/mL = 0.738 pmol/L).
-    It answers the earliest open check due by 14 days after the day it was taken."""
+    It answers the earliest open check due by 14 days after the day it was taken; when that
+    check was overdue, its LAB_OVERDUE flag clears (or names only the checks still overdue)."""
     if all(value is None for value in (b12, homocysteine, haemoglobin, platelets, mma)):
         raise ValidationError(_("Enter at least one result."))
     if b12_unit not in B12_UNITS:
@@ -83,10 +84,13 @@ def lab_result_record(
         summary=f"Lab results of {taken_on.isoformat()} recorded",
     )
     # Flags hook: abnormal values flag the nurse; they never change a dose (section 3).
+    # Those flags stay open after a later normal value: a clinician reviews each one.
     lab_result_flag(result=result, now=now)
     if result.order_id:
         LabOrder.objects.filter(pk=result.order_id).update(status=LabOrder.Status.RESULTED)
         prescription_schedule_rebuild(prescription=result.order.prescription, now=now)
+        # The check has its result now: an overdue flag it kept open clears, or narrows.
+        lab_overdue_flag_clear(patient=patient, result=result, actor=recorded_by, now=now)
     return result
 
 

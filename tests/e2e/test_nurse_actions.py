@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 from playwright.sync_api import Page, expect
 
 from flags.models import Flag
+from flags.scans import lab_overdue_scan
 from schedules.models import InjectionEvent, Prescription
 from schedules.scheduler import add_months
 from schedules.selectors import platelet_guidance
@@ -247,6 +248,57 @@ def test_labs_raise_a_flag_and_a_normal_result_lifts_the_home_injection_pause(
     assert platelet_guidance(patient) == "standard"
     expect(page.get_by_role("status").filter(has_text="stays open until a nurse")).to_be_visible()
     assert Flag.objects.filter(patient=patient, resolved_at__isnull=True).count() == 2
+
+
+def test_the_result_of_an_overdue_check_clears_its_flag_and_a_deficient_b12_raises_one(
+    page: Page, live_server, viewport: Viewport, new_context, patient, nurse
+):
+    today = local_today()
+    # Started four months ago: the 3-month check fell due about a month ago, still unanswered.
+    start_on = today - timedelta(days=120)
+    rx = prescribe(
+        patient,
+        library_regimen("b12-im-ileal-resection"),
+        start_on=start_on,
+        now=timezone.now(),
+        by=nurse,
+    )
+    check = rx.lab_orders.get(due_on=add_months(start_on, 3))
+    lab_overdue_scan(now=timezone.now())
+    overdue = Flag.objects.get(patient=patient, cause=Flag.Cause.LAB_OVERDUE)
+    assert overdue.is_open and overdue.details["lab_orders"] == [check.pk]
+
+    sign_in_nurse(page, live_server, nurse)
+    queue_url = live_server.url + reverse("flag_queue:list")
+    page.goto(queue_url)
+    expect(page.locator("#flag-queue")).to_contain_text("Lab check overdue")
+    page.goto(live_server.url + reverse("care:lab_record", args=[patient.pk]))
+    expect(page.get_by_text("clears its “Lab check overdue” flag")).to_be_visible()
+    page.get_by_label("Serum B12").fill("100")
+    page.get_by_label("B12 unit").select_option("pmol/L")
+    page.get_by_role("button", name="Record the results").click()
+
+    recorded = page.get_by_role("status").filter(has_text="Lab results recorded")
+    expect(recorded).to_contain_text("B12 135.5 pg/mL (entered as 100 pmol/L): deficient")
+    cleared = page.get_by_role("status").filter(has_text="Flag cleared")
+    expect(cleared).to_contain_text("Flag cleared: Lab check overdue.")
+    raised = page.get_by_role("status").filter(has_text="Open lab flags")
+    expect(raised).to_contain_text("B12 deficient (raised now)")
+    expect(raised).to_contain_text("stays open until a nurse reviews it")
+    check_accessible(new_context, page, viewport)
+    overdue.refresh_from_db()
+    assert (overdue.resolved_by, overdue.is_open) == (nurse, False)
+    assert overdue.resolution_note.startswith(
+        f"Cleared: the result of the check due {short_day(check.due_on)} was recorded on "
+        f"{short_day(today)} (taken {short_day(today)})."
+    )
+
+    page.goto(queue_url)
+    queue = page.locator("#flag-queue")
+    expect(queue).to_contain_text("B12 deficient")
+    expect(queue).to_contain_text("135.5 pg/mL (entered as 100 pmol/L)")
+    expect(queue).not_to_contain_text("Lab check overdue")
+    check_accessible(new_context, page, viewport)
 
 
 def test_pausing_then_resuming_counts_nothing_of_the_pause_as_missed(

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from flags.models import Flag
 from flags.selectors import flags_open_for_staff
 from schedules.forms.care import LabRecordForm
 from schedules.models import LabResult
@@ -88,16 +89,46 @@ def _recorded_messages(request, patient, result: LabResult) -> None:
         )
     summary = "; ".join(str(line) for line in lines) or _("values saved")
     messages.success(request, _("Lab results recorded: %(summary)s.") % {"summary": summary})
-    open_flags = flags_open_for_staff(request.user).filter(
-        patient=patient, cause__in=LAB_FLAG_CAUSES
-    )
-    if open_flags:
-        names = ", ".join(str(flag.get_cause_display()) for flag in open_flags)
-        messages.warning(
+    _flag_messages(request, patient, result)
+
+
+def _flag_messages(request, patient, result: LabResult) -> None:
+    """Which flags this result raised and cleared, and which lab flags stay open."""
+    # `patient` came through `patient_for`: the nurse may see its flags.
+    overdue = Flag.objects.filter(patient=patient, cause=Flag.Cause.LAB_OVERDUE)
+    if overdue.filter(details__cleared_by_lab_result=result.pk).exists():
+        messages.success(
             request,
-            _(
-                "Open lab flags for this patient: %(names)s. A flag stays open until a nurse "
-                "resolves it with a note, even after a normal result."
-            )
-            % {"names": names},
+            _("Flag cleared: %(name)s. No lab check of this patient is overdue now.")
+            % {"name": Flag.Cause.LAB_OVERDUE.label},
         )
+    still_overdue = overdue.filter(
+        resolved_at__isnull=True, details__narrowed_by_lab_result=result.pk
+    ).first()
+    if still_overdue is not None:
+        messages.info(
+            request,
+            _("Flag still open: %(name)s. %(summary)s")
+            % {"name": still_overdue.get_cause_display(), "summary": still_overdue.summary},
+        )
+    open_flags = list(
+        flags_open_for_staff(request.user).filter(patient=patient, cause__in=LAB_FLAG_CAUSES)
+    )
+    if not open_flags:
+        return
+    raised = [flag for flag in open_flags if flag.details.get("lab_result") == result.pk]
+    names = [_("%(name)s (raised now)") % {"name": flag.get_cause_display()} for flag in raised]
+    names += [
+        _("%(name)s (from an earlier result)") % {"name": flag.get_cause_display()}
+        for flag in open_flags
+        if flag not in raised
+    ]
+    messages.warning(
+        request,
+        _(
+            "Open lab flags for this patient: %(names)s. A flag for an abnormal lab value is "
+            "not cleared by a later normal result: it stays open until a nurse reviews it and "
+            "resolves it with a note."
+        )
+        % {"names": ", ".join(str(name) for name in names)},
+    )

@@ -285,6 +285,22 @@ CONTENT_SECURITY_POLICY = {
 # Celery. With REDIS_URL unset, kombu's filesystem transport carries messages between
 # processes through folders, so `make run` needs no server at all.
 REDIS_URL = _str("REDIS_URL")
+# The cache: Redis when REDIS_URL is set (shared by every web process on every machine),
+# otherwise each process's own memory. The nurse's dashboard keeps its table there.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "b12",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+DASHBOARD_CACHE_SECONDS = _int("DASHBOARD_CACHE_SECONDS", 60)
+if DASHBOARD_CACHE_SECONDS < 0:
+    raise SystemExit("config error: DASHBOARD_CACHE_SECONDS must be 0 (off) or more")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics import dashboard as board
-from clinics import selectors
+from clinics import dashboard_cache, selectors
 from clinics.dashboard_forms import DashboardFilterForm
 from schedules import scheduler
 
@@ -26,30 +27,55 @@ DESCENDING_FIRST = {"missed_streak", "flags", "labs_overdue"}
 def dashboard(request):
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else DashboardFilterForm.default_filters()
+    clinics = list(selectors.clinics_of(request.user))
+    page_number = _page_number(request)
+    query = _query(filters, page=page_number)
+
+    def work_out():
+        return render_to_string("clinics/_dashboard_table.html", _table(request, filters))
+
+    table, as_of = dashboard_cache.table_cached(
+        [clinic.pk for clinic in clinics],
+        query,
+        work_out,
+        fresh=request.GET.get("fresh") == "1",
+    )
+    context = {
+        "form": form,
+        "table": table,
+        "clinics": clinics,
+        "csv_query": _query(filters),
+        "refresh_url": f"?{query}&fresh=1" if query else "?fresh=1",
+        "as_of": as_of or timezone.now(),
+        "as_of_zone": clinics[0].time_zone if clinics else settings.SITE_TIME_ZONE,
+    }
+    return render(request, "clinics/dashboard.html", context)
+
+
+def _table(request, filters: dict) -> dict:
+    """The table's context: the page of rows, worked out now."""
     now = timezone.now()
     patients = board.dashboard_patients(request.user, search=filters["q"], cause=filters["cause"])
     if _needs_every_row(filters):
         rows = _all_rows(patients, filters, now)
-        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(rows, PAGE_SIZE).get_page(_page_number(request))
     else:
         # By name with no computed filter: only the page's patients need their figures.
-        page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(patients, PAGE_SIZE).get_page(_page_number(request))
         page.object_list = board.dashboard_rows(page.object_list, now=now)
-    clinics = list(selectors.clinics_of(request.user))
-    context = {
-        "form": form,
+    return {
         "page": page,
         "rows": page.object_list,
-        "filters": filters,
         "filtered": any(filters[k] for k in ("q", "cause", "phase", "overdue")),
         "columns": _columns(filters),
         "page_query": _query(filters),
-        "csv_query": _query(filters),
-        "clinics": clinics,
-        "now": now,
-        "as_of_zone": clinics[0].time_zone if clinics else settings.SITE_TIME_ZONE,
     }
-    return render(request, "clinics/dashboard.html", context)
+
+
+def _page_number(request) -> str:
+    """The page asked for, as Paginator.get_page reads it (anything else is page 1)."""
+    number = request.GET.get("page", "")
+    return number if number.isdigit() and len(number) < 7 else "1"
 
 
 @role_required(User.Role.NURSE)
@@ -80,9 +106,15 @@ def _all_rows(patients, filters: dict, now) -> list:
 
 
 def _query(filters: dict, **changes: str) -> str:
-    """The filters as a query string (empty ones and the default order left out)."""
+    """The filters as a query string (empty ones, the default order and page 1 left out)."""
     merged = {**filters, **changes}
-    return urlencode({k: v for k, v in merged.items() if v and not (k == "sort" and v == "name")})
+    return urlencode(
+        {
+            k: v
+            for k, v in merged.items()
+            if v and not (k == "sort" and v == "name") and not (k == "page" and v == "1")
+        }
+    )
 
 
 COLUMNS = [

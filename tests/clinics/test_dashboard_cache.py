@@ -1,0 +1,147 @@
+"""The dashboard's table kept in the cache (clinics/dashboard_cache.py): nurses of the same
+clinics share it; an audited change or a new flag shows at once; a change the workers make on
+their own shows once DASHBOARD_CACHE_SECONDS have passed, or on Refresh."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from flags.models import Flag
+from flags.services import flag_raise, flag_resolve
+from schedules.models import InjectionEvent
+from tests import factories
+from tests.schedules.factories import prescribe
+
+pytestmark = pytest.mark.django_db
+URL = reverse("clinics:dashboard")
+NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def cache_on(settings, time_machine):
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    time_machine.move_to(NOW, tick=False)
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def page(client: Client, **query) -> str:
+    """The page from the table on (the filter form above it names every flag cause)."""
+    response = client.get(URL, query)
+    assert response.status_code == 200
+    return response.content.decode().partition('id="dashboard-notes"')[2]
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    factories.verified_login(client, user)
+    return client
+
+
+@pytest.fixture
+def treated(clinic, nurse):
+    patient = factories.PatientFactory(clinic=clinic, user__last_name="Cached")
+    prescribe(
+        patient,
+        "cyano-im-daily10-monthly",
+        start_on=date(2026, 3, 20),  # the first dose at 09:00 today: given on time so far
+        now=datetime(2026, 3, 19, tzinfo=UTC),
+        by=nurse,
+    )
+    return patient
+
+
+def test_the_second_look_reuses_the_table_and_runs_fewer_queries(nurse, treated):
+    client = signed_in(nurse)
+    with CaptureQueriesContext(connection) as first:
+        first_page = page(client)
+    with CaptureQueriesContext(connection) as second:
+        second_page = page(client)
+    assert treated.user.display_name in first_page
+    assert second_page.count(treated.user.display_name) == first_page.count(
+        treated.user.display_name
+    )
+    assert len(second) < len(first) - 5
+    with time_machine.travel(NOW + timedelta(seconds=30), tick=False):
+        header = client.get(URL).content.decode().partition('id="dashboard-notes"')[0]
+    assert "figures as of" in header
+    assert "Fri 20 Mar 2026, 12:00 GMT" in header  # when they were worked out, not now
+
+
+def test_a_flag_raised_shows_at_once(nurse, treated, django_capture_on_commit_callbacks):
+    client = signed_in(nurse)
+    assert "Lab check overdue" not in page(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        flag_raise(patient=treated, cause=Flag.Cause.LAB_OVERDUE, summary="Overdue", now=NOW)
+    assert "Lab check overdue" in page(client)
+
+
+def test_a_flag_resolved_leaves_the_table_at_once(
+    nurse, treated, django_capture_on_commit_callbacks
+):
+    flag, _created = flag_raise(
+        patient=treated, cause=Flag.Cause.LAB_OVERDUE, summary="Overdue", now=NOW
+    )
+    client = signed_in(nurse)
+    assert "Lab check overdue" in page(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        flag_resolve(flag=flag, nurse=nurse, note="Sample taken today.", now=NOW)
+    assert "Lab check overdue" not in page(client)
+
+
+def test_a_change_nobody_audited_shows_after_the_cache_time_or_on_refresh(nurse, treated):
+    client = signed_in(nurse)
+    assert "Dose overdue" not in page(client)
+    # A bulk update with no audit row, as a worker's sweep makes.
+    InjectionEvent.objects.filter(prescription__patient=treated, due_at__lt=NOW).update(
+        status=InjectionEvent.Status.MISSED
+    )
+    assert "Dose overdue" not in page(client)
+    assert "Dose overdue" in page(client, fresh="1")
+    InjectionEvent.objects.filter(prescription__patient=treated).update(
+        status=InjectionEvent.Status.PLANNED
+    )
+    assert "Dose overdue" in page(client)  # kept for a minute
+    with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
+        assert "Dose overdue" not in page(client)
+
+
+def test_nurses_of_other_clinics_never_get_this_clinics_table(nurse, other_nurse, treated):
+    assert treated.user.display_name in page(signed_in(nurse))
+    assert treated.user.display_name not in page(signed_in(other_nurse))
+
+
+def test_a_nurse_of_two_clinics_has_a_table_of_her_own(clinic, other_clinic, nurse, treated):
+    both = factories.NurseFactory(clinics=[clinic, other_clinic])
+    stranger = factories.PatientFactory(clinic=other_clinic, user__last_name="Elsewhere")
+    assert stranger.user.display_name not in page(signed_in(nurse))
+    shown = page(signed_in(both))
+    assert stranger.user.display_name in shown
+    assert treated.user.display_name in shown
+
+
+def test_each_search_and_page_has_its_own_table(clinic, nurse, treated):
+    factories.PatientFactory(clinic=clinic, user__last_name="Another")
+    client = signed_in(nurse)
+    assert "Another" in page(client)
+    searched = page(client, q="Cached")
+    assert treated.user.display_name in searched
+    assert "Another" not in searched
+
+
+def test_with_the_cache_off_every_look_is_worked_out_again(settings, nurse, treated):
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    client = signed_in(nurse)
+    assert "Dose overdue" not in page(client)
+    InjectionEvent.objects.filter(prescription__patient=treated, due_at__lt=NOW).update(
+        status=InjectionEvent.Status.MISSED
+    )
+    assert "Dose overdue" in page(client)

@@ -22,7 +22,7 @@ from schedules.scheduler import add_months
 from schedules.selectors import platelet_guidance
 from schedules.services import injection_event_log, lab_result_record
 from tests import factories
-from tests.e2e.conftest import Viewport, assert_accessible, enter_code, sign_in
+from tests.e2e.conftest import Viewport, assert_accessible, enter_code, screenshot, sign_in
 from tests.schedules.factories import clinic_template, library_regimen, prescribe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -102,6 +102,7 @@ def test_prescribing_daily_loading_then_monthly_with_renal_impairment_needs_the_
     maintenance_on = add_months(today + timedelta(days=9), 1)
     expect(preview_phase(page, 2)).to_contain_text(short_day(maintenance_on))
     check_accessible(new_context, page, viewport)
+    screenshot(page, "nurse-prescribe-preview", viewport)
     confirm(page)
     expect(page.get_by_text("Renal impairment acknowledged and recorded.")).to_be_visible()
     rx = Prescription.objects.get(patient=patient)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from schedules.models import Regimen
 from schedules.services import regimen_copy
 from tests import factories
-from tests.e2e.conftest import Viewport, enter_code, open_menu, sign_in
+from tests.e2e.conftest import Viewport, enter_code, open_menu, screenshot, sign_in
 from tests.e2e.test_patient_today_and_log import check_accessible
 from tests.schedules.factories import library_regimen
 
@@ -95,6 +95,7 @@ def test_an_admin_copies_edits_previews_saves_and_retires_a_template(
     expect(preview_row(page, 3)).to_contain_text("Maintenance")
     expect(preview_row(page, 3)).to_contain_text("Fri 20 Mar 2026 09:00")
     expect(page.get_by_test_id("preview-errors")).to_have_count(0)
+    screenshot(page, "admin-regimen-editor", viewport)
 
     page.get_by_role("button", name="Save template").click()
     expect(page.get_by_text("“Alternate days, taper, monthly” is saved.")).to_be_visible()

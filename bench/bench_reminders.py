@@ -60,6 +60,8 @@ BARE_SELECT = (
     "SELECT id FROM reminders_reminder WHERE status = 'pending' AND send_after <= %s "
     "ORDER BY {order} LIMIT %s FOR UPDATE SKIP LOCKED"
 )
+# The sweep's partial index: (send_after, id) since 0002, (send_after) before it.
+PENDING_INDEXES = ("reminder_pending_claim", "reminder_pending_due")
 BARE_UPDATE = (
     "UPDATE reminders_reminder SET status = 'queued', queued_at = %s, claim_token = %s "
     "WHERE id = ANY(%s)"
@@ -578,8 +580,8 @@ def _code_measured(code: Path) -> str:
 def print_plans(plans: dict, batch: int) -> None:
     for label in ("app", "bare"):
         plan = plans[label]
-        used = any("reminder_pending_due" in line for line in plan)
-        verdict = "uses reminder_pending_due" if used else "DOES NOT use reminder_pending_due"
+        used = next((i for i in PENDING_INDEXES if any(i in line for line in plan)), None)
+        verdict = f"uses {used}" if used else f"DOES NOT use {' or '.join(PENDING_INDEXES)}"
         print(f"EXPLAIN ANALYZE {label} claim (B={batch}), {verdict}; top line: {plan[0].strip()}")
         print("\n".join(f"    {line}" for line in plan), flush=True)
 

@@ -37,11 +37,9 @@ def sweep() -> int:
     time_limit=120,
 )
 def send_batch(reminder_ids: list[int]) -> int:
-    """Idempotent: each send claims its row first, so a redelivered batch sends nothing twice."""
-    sent = 0
-    for reminder_id in reminder_ids:
-        sent += outbox.reminder_send(reminder_id=reminder_id, now=timezone.now()) == "sent"
-    return sent
+    """Idempotent: the batch claims its rows first, so a redelivered batch sends nothing twice."""
+    outcomes = outbox.reminders_send(reminder_ids=reminder_ids, now=timezone.now())
+    return sum(outcome == "sent" for outcome in outcomes.values())
 
 
 @shared_task(name="reminders.reap", soft_time_limit=50, time_limit=60)

@@ -11,6 +11,7 @@ back to pending, so nothing is lost.
 import logging
 import uuid
 from datetime import datetime, timedelta
+from time import monotonic
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,7 +22,7 @@ from reminders.channels.base import DeliveryError, OutboundMessage
 from reminders.models import Reminder
 from reminders.services import relevance
 from reminders.services.failures import reminder_dead_lettered
-from reminders.services.messages import render
+from reminders.services.messages import Preloaded, render
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +44,21 @@ class ClaimLost(Exception):
 def reminders_claim_due(*, now: datetime, limit: int = 500) -> list[int]:
     """Claim up to `limit` due reminders for sending; returns their ids, oldest first.
 
-    On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent sweeps (two beat
-    processes) take disjoint batches. Elsewhere a claim token written by a conditional
+    On PostgreSQL one statement locks the oldest due rows with SKIP LOCKED (so concurrent
+    sweeps, two beat processes, take disjoint batches) and marks them queued, in the order of
+    the `reminder_pending_claim` index. Elsewhere a claim token written by a conditional
     update tells which rows this sweep won.
     """
     token = uuid.uuid4().hex
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(CLAIM_DUE_SQL, [now, limit, now, token])
+            claimed = cursor.fetchall()
+        return [pk for _, pk in sorted(claimed)]
     due = Reminder.objects.filter(status=Status.PENDING, send_after__lte=now).order_by(
         "send_after", "id"
     )
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("id", flat=True)[:limit])
         Reminder.objects.filter(id__in=ids, status=Status.PENDING).update(
             status=Status.QUEUED, queued_at=now, claim_token=token
@@ -63,6 +68,22 @@ def reminders_claim_due(*, now: datetime, limit: int = 500) -> list[int]:
         .order_by("send_after", "id")
         .values_list("id", flat=True)
     )
+
+
+# MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is claimed.
+CLAIM_DUE_SQL = """
+WITH due AS MATERIALIZED (
+    SELECT id FROM reminders_reminder
+    WHERE status = 'pending' AND send_after <= %s
+    ORDER BY send_after, id
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE reminders_reminder AS r
+SET status = 'queued', queued_at = %s, claim_token = %s
+FROM due WHERE r.id = due.id
+RETURNING r.send_after, r.id
+"""
 
 
 def reminders_reap(*, now: datetime) -> int:
@@ -81,18 +102,73 @@ def reminders_reap(*, now: datetime) -> int:
 
 def reminder_send(*, reminder_id: int, now: datetime) -> str:
     """Send one reminder if it is still ours to send and still needed; returns its status."""
+    return reminders_send(reminder_ids=[reminder_id], now=now)[reminder_id]
+
+
+def reminders_send(*, reminder_ids: list[int], now: datetime) -> dict[int, str]:
+    """Send a batch of reminders, each if it is still ours to send and still needed; returns
+    each one's outcome, by id.
+
+    The batch is claimed in one statement and loaded, re-checked and prepared for rendering
+    with one query per kind of fact; each message then has its own commit at its transport's
+    point of no return, so a worker killed half-way has sent exactly what it recorded, and
+    the reaper puts the rest back. The re-check is repeated whenever it is more than
+    RECHECK_AFTER old or a failure may have disabled a channel; a batch that runs past half
+    its lease puts what it has not started back to pending, for the next sweep.
+    """
+    outcomes = dict.fromkeys(reminder_ids, "not-claimed")
     token = uuid.uuid4().hex
-    if not _claim_for_sending(reminder_id, token, now):
-        return "not-claimed"
-    reminder = Reminder.objects.select_related("channel", "user").get(pk=reminder_id)
-    verdict = relevance.check(reminder, now=now)
+    claimed_at = monotonic()
+    claimed = _claim_for_sending(reminder_ids, token, now)
+    if not claimed:
+        return outcomes
+    reminders = list(
+        Reminder.objects.select_related(*BATCH_RELATED)
+        .filter(pk__in=claimed)
+        .order_by("send_after", "id")
+    )
+    preloaded = Preloaded(reminders)
+    verdicts, checked_at = {}, None
+    provider_ids: dict[int, str] = {}
+    try:
+        for n, reminder in enumerate(reminders):
+            if monotonic() - claimed_at > SENDING_LEASE.total_seconds() / 2:
+                _release(reminders[n:], token)
+                outcomes.update(dict.fromkeys((r.pk for r in reminders[n:]), "released"))
+                break
+            if checked_at is None or monotonic() - checked_at > RECHECK_AFTER:
+                verdicts = relevance.check_many(reminders[n:], now=now)
+                checked_at = monotonic()
+            outcome = _send(reminder, token, verdicts[reminder.pk], preloaded, provider_ids, now)
+            outcomes[reminder.pk] = outcome
+            if outcome in (Status.DEAD, "retry"):
+                checked_at = None  # a permanent failure disables a channel others may share
+    finally:
+        _record_provider_ids(provider_ids)
+    return outcomes
+
+
+# What one query loads with a batch: everything its re-check and messages read of each row.
+BATCH_RELATED = (
+    "channel",
+    "user__patient",
+    "event__prescription__medication",
+    "lab_order",
+    "flag__patient__user",
+    "flag__patient__clinic",
+)
+# A batch re-checks the world again before a send when its last look is older than this.
+RECHECK_AFTER = 5.0
+
+
+def _send(reminder, token, verdict, preloaded, provider_ids, now: datetime) -> str:
     if verdict.cancel:
         _finish(reminder, token, status=Status.CANCELLED, last_error=verdict.reason)
         return Status.CANCELLED
     if verdict.hold_until:
         _finish(reminder, token, status=Status.PENDING, send_after=verdict.hold_until)
         return "held"
-    message = render(reminder, now=now)
+    message = render(reminder, now=now, preloaded=preloaded)
     try:
         provider_id = transport_for(reminder.channel.kind).deliver(
             _outbound(reminder, message), commit=lambda: _mark_sent(reminder, token, message, now)
@@ -102,32 +178,64 @@ def reminder_send(*, reminder_id: int, now: datetime) -> str:
     except DeliveryError as error:
         return _failed(reminder, token, error, now)
     if provider_id:
-        Reminder.objects.filter(pk=reminder.pk).update(provider_id=provider_id[:255])
+        provider_ids[reminder.pk] = provider_id[:255]
     return Status.SENT
 
 
-def _claim_for_sending(reminder_id: int, token: str, now: datetime) -> bool:
+def _claim_for_sending(reminder_ids: list[int], token: str, now: datetime) -> list[int]:
     """Only one worker wins a reminder, however often its task is delivered."""
-    return bool(
-        Reminder.objects.filter(pk=reminder_id, status__in=[Status.QUEUED, Status.PENDING])
-        .filter(send_after__lte=now)
-        .update(
-            status=Status.SENDING, sending_at=now, claim_token=token, attempts=F("attempts") + 1
-        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(CLAIM_FOR_SENDING_SQL, [now, token, list(reminder_ids), now])
+            return [pk for (pk,) in cursor.fetchall()]
+    Reminder.objects.filter(
+        pk__in=reminder_ids, status__in=[Status.QUEUED, Status.PENDING], send_after__lte=now
+    ).update(status=Status.SENDING, sending_at=now, claim_token=token, attempts=F("attempts") + 1)
+    return list(
+        Reminder.objects.filter(
+            pk__in=reminder_ids, status=Status.SENDING, claim_token=token
+        ).values_list("pk", flat=True)
     )
 
 
-def _mark_sent(reminder: Reminder, token: str, message, now: datetime) -> None:
-    """The point of no return: recorded and committed before the message can leave."""
-    with transaction.atomic():
-        mine = Reminder.objects.filter(pk=reminder.pk, status=Status.SENDING, claim_token=token)
-        updated = mine.update(
-            status=Status.SENT,
-            sent_at=now,
-            subject=message.subject[:255],
-            body=message.text,
-            last_error="",
+CLAIM_FOR_SENDING_SQL = """
+UPDATE reminders_reminder
+SET status = 'sending', sending_at = %s, claim_token = %s, attempts = attempts + 1
+WHERE id = ANY(%s) AND status IN ('queued', 'pending') AND send_after <= %s
+RETURNING id
+"""
+
+
+def _release(reminders: list[Reminder], token: str) -> None:
+    """Give back what this worker claimed but has not begun: pending again, the attempt
+    it never made not counted."""
+    Reminder.objects.filter(
+        pk__in=[r.pk for r in reminders], status=Status.SENDING, claim_token=token
+    ).update(status=Status.PENDING, claim_token="", attempts=F("attempts") - 1)
+
+
+def _record_provider_ids(provider_ids: dict[int, str]) -> None:
+    """The providers' ids for what was sent, in one statement (they only help a person
+    trace a message; the send itself was recorded at its point of no return)."""
+    if provider_ids:
+        Reminder.objects.bulk_update(
+            [Reminder(pk=pk, provider_id=value) for pk, value in provider_ids.items()],
+            ["provider_id"],
         )
+
+
+def _mark_sent(reminder: Reminder, token: str, message, now: datetime) -> None:
+    """The point of no return: recorded and committed before the message can leave (one
+    statement, committed on its own unless the caller holds a transaction open)."""
+    updated = Reminder.objects.filter(
+        pk=reminder.pk, status=Status.SENDING, claim_token=token
+    ).update(
+        status=Status.SENT,
+        sent_at=now,
+        subject=message.subject[:255],
+        body=message.text,
+        last_error="",
+    )
     if not updated:
         raise ClaimLost(f"reminder {reminder.pk} was taken back before it was sent")
 

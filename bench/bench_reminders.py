@@ -89,6 +89,12 @@ class Run:
     # flush, which shows what the send path costs without its per-reminder fsyncs.
     async_commit: bool = False
 
+    @property
+    def processes(self) -> int:
+        """Worker processes doing the sends: a prefork pool's children; one otherwise (the
+        threads pool runs its tasks on threads of one process)."""
+        return self.concurrency if self.pool == "prefork" else 1
+
 
 RUNS = {
     "locmem-solo": Run("locmem, solo, saturated", LOCMEM, "solo", 1, "saturated"),
@@ -101,7 +107,13 @@ RUNS = {
         "saturated",
         async_commit=True,
     ),
+    "locmem-threads4": Run(
+        "locmem, threads -c4 (one process), saturated", LOCMEM, "threads", 4, "saturated"
+    ),
     "smtp-solo": Run("SMTP sink, solo, saturated", SMTP, "solo", 1, "saturated"),
+    "smtp-threads4": Run(
+        "SMTP sink, threads -c4 (one process), saturated", SMTP, "threads", 4, "saturated"
+    ),
     "smtp-prefork2": Run("SMTP sink, prefork -c2, saturated", SMTP, "prefork", 2, "saturated"),
     "beat1": Run("locmem, prefork -c2, beat every 1 s", LOCMEM, "prefork", 2, "beat", 1),
     "beat5": Run("locmem, prefork -c2, beat every 5 s (default)", LOCMEM, "prefork", 2, "beat", 5),
@@ -341,7 +353,7 @@ def run_end_to_end(run: Run, lo_hi, due: int, sink: Sink, workdir: Path, timeout
     result = _outcome(lo_hi) | {"finished": finished, "cpu": cpu, "db": db}
     result |= {"tasks": setup.tasks_run(), "reaped": reaped}
     result["rate"] = result["sent"] / result["span"] if result["span"] else 0.0
-    result["per_worker"] = result["rate"] / run.concurrency
+    result["per_worker"] = result["rate"] / run.processes
     if run.backend == SMTP:
         result["smtp_messages"] = len(sink.ids)
         result["smtp_unique"] = len(set(sink.ids))
@@ -603,7 +615,7 @@ def run_rows(run: Run, result: dict, due: int, bare: tuple[int, float]) -> list[
     """A run's two figures, beside the bare claim of the same batch size in the same run."""
     batch, bare_rate = bare
     judged = run.backend == LOCMEM and run.driver == "saturated" and not run.async_commit
-    total = f" ({result['rate']:,.0f} total)" if run.concurrency > 1 else ""
+    total = f" ({result['rate']:,.0f} total)" if run.processes > 1 else ""
     p99 = "n/a" if result["p99"] is None else f"{result['p99']:.1f} s"
     p99_met = result["p99"] is not None and result["p99"] < P99_TARGET_S and result["finished"]
     return [

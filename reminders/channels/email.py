@@ -85,10 +85,18 @@ def wire_bytes(email: EmailMultiAlternatives) -> bytes:
 
 class EmailTransport(Transport):
     """Sends one email. Over SMTP the connection is kept for the next message of this
-    process, and opened again whenever it turns out to be gone."""
+    process and thread (a worker on the threads pool sends on several at once), and opened
+    again whenever it turns out to be gone."""
 
     def __init__(self) -> None:
-        self._smtp = _SmtpClient()
+        self._threads = threading.local()
+
+    @property
+    def _smtp(self) -> "_SmtpClient":
+        client = getattr(self._threads, "smtp", None)
+        if client is None:
+            client = self._threads.smtp = _SmtpClient()
+        return client
 
     def deliver(self, message: OutboundMessage, *, commit: Callable[[], None]) -> str:
         email = build_email(message)

@@ -86,6 +86,11 @@ RETURNING r.send_after, r.id
 """
 
 
+def reminders_queued_count() -> int:
+    """How many claimed reminders wait for a worker to start on them."""
+    return Reminder.objects.filter(status=Status.QUEUED).count()
+
+
 def reminders_reap(*, now: datetime) -> int:
     """Put lost work back to pending: queued too long (the task was lost) or sending too
     long (the worker died before its point of no return, so nothing went out)."""

@@ -8,7 +8,9 @@ from itertools import count
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from reminders import tasks
 from reminders.channels.base import PermanentDeliveryError
 from reminders.models import Channel, Preference, Reminder
 from reminders.services import outbox, planning
@@ -253,3 +255,32 @@ def test_the_batched_platelet_guidance_is_the_selectors_for_every_patient(
     for person in (patient, other_patient):
         assert preloaded.guidance(person) == schedule_selectors.platelet_guidance(person)
     assert preloaded.guidance(patient) != preloaded.guidance(other_patient)
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The send tasks a sweep hands to the broker, by their ids."""
+    batches = []
+    monkeypatch.setattr(tasks.send_batch, "delay", batches.append)
+    return batches
+
+
+def test_a_sweep_claims_a_backlog_in_rounds_until_enough_waits_for_the_workers(
+    email, enqueued, monkeypatch
+):
+    monkeypatch.setattr(tasks, "SWEEP_CLAIM", 100)
+    monkeypatch.setattr(tasks, "QUEUED_AT_MOST", 350)
+    ids = due_tests(email, 1000, at=timezone.now() - timedelta(seconds=1))
+    assert tasks.sweep() == 350
+    assert [len(batch) for batch in enqueued] == [25] * 14
+    assert [pk for batch in enqueued for pk in batch] == ids[:350]
+    assert tasks.sweep() == 0  # the workers have not started on any of them yet
+    Reminder.objects.filter(pk__in=ids[:120]).update(status=Status.SENT, sent_at=NOW)
+    assert tasks.sweep() == 120
+    assert outbox.reminders_queued_count() == 350
+
+
+def test_a_sweep_stops_when_nothing_more_is_due(email, enqueued):
+    due_tests(email, 30, at=timezone.now() - timedelta(seconds=1))
+    assert tasks.sweep() == 30
+    assert [len(batch) for batch in enqueued] == [25, 5]

@@ -5,7 +5,10 @@ sending (claimed by the one worker that sends it) -> sent, or back to pending fo
 or to cancelled (the world changed) or dead (it kept failing). Every step is a conditional
 update, so two beat processes, a task delivered twice or a worker killed half-way never
 send a reminder twice; the reaper puts work that a dead worker or a restarted Redis lost
-back to pending, so nothing is lost.
+back to pending, so nothing is lost. A reminder whose sending raises something unforeseen (a
+bug in its message, a transport raising what it does not classify) fails alone, as a
+transient failure that backs off and ends as a dead letter a nurse sees, so it cannot hold
+back the reminders batched with it.
 """
 
 import logging
@@ -13,12 +16,13 @@ import uuid
 from datetime import datetime, timedelta
 from time import monotonic
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
 from reminders.channels import transport_for
-from reminders.channels.base import DeliveryError, OutboundMessage
+from reminders.channels.base import DeliveryError, OutboundMessage, TransientDeliveryError
 from reminders.models import Reminder
 from reminders.services import relevance
 from reminders.services.failures import reminder_dead_lettered
@@ -39,6 +43,17 @@ SENDING_LEASE = timedelta(seconds=settings.REMINDER_SENDING_LEASE_SECONDS)
 
 class ClaimLost(Exception):
     """The reaper took the reminder back while this worker was slow: it must not send."""
+
+
+class UnexpectedSendError(TransientDeliveryError):
+    """Sending one reminder raised something no transport classifies (a bug in its message,
+    an error a transport does not translate): retried like any transient failure."""
+
+
+# Not one reminder's fault but the process being stopped (Celery's soft time limit, memory
+# gone; SystemExit and KeyboardInterrupt are not Exceptions at all): the batch stops and the
+# reaper puts back what it had not recorded.
+PROCESS_STOPPING = (SoftTimeLimitExceeded, MemoryError)
 
 
 def reminders_claim_due(*, now: datetime, limit: int = 500) -> list[int]:
@@ -119,7 +134,8 @@ def reminders_send(*, reminder_ids: list[int], now: datetime) -> dict[int, str]:
     point of no return, so a worker killed half-way has sent exactly what it recorded, and
     the reaper puts the rest back. The re-check is repeated whenever it is more than
     RECHECK_AFTER old or a failure may have disabled a channel; a batch that runs past half
-    its lease puts what it has not started back to pending, for the next sweep.
+    its lease puts what it has not started back to pending, for the next sweep. A reminder
+    whose sending raises fails alone (`_send_guarded`) and the batch goes on.
     """
     outcomes = dict.fromkeys(reminder_ids, "not-claimed")
     token = uuid.uuid4().hex
@@ -132,7 +148,7 @@ def reminders_send(*, reminder_ids: list[int], now: datetime) -> dict[int, str]:
         .filter(pk__in=claimed)
         .order_by("send_after", "id")
     )
-    preloaded = Preloaded(reminders)
+    preloaded = _preload(reminders)
     verdicts, checked_at = {}, None
     provider_ids: dict[int, str] = {}
     try:
@@ -142,9 +158,9 @@ def reminders_send(*, reminder_ids: list[int], now: datetime) -> dict[int, str]:
                 outcomes.update(dict.fromkeys((r.pk for r in reminders[n:]), "released"))
                 break
             if checked_at is None or monotonic() - checked_at > RECHECK_AFTER:
-                verdicts = relevance.check_many(reminders[n:], now=now)
+                verdicts = _recheck(reminders[n:], now)
                 checked_at = monotonic()
-            outcome = _send(reminder, token, verdicts[reminder.pk], preloaded, provider_ids, now)
+            outcome = _send_guarded(reminder, token, verdicts, preloaded, provider_ids, now)
             outcomes[reminder.pk] = outcome
             if outcome in (Status.DEAD, "retry"):
                 checked_at = None  # a permanent failure disables a channel others may share
@@ -165,7 +181,71 @@ BATCH_RELATED = (
 RECHECK_AFTER = 5.0
 
 
-def _send(reminder, token, verdict, preloaded, provider_ids, now: datetime) -> str:
+def _preload(reminders: list[Reminder]) -> Preloaded | None:
+    """What rendering the batch needs, read once; if reading it for all of them raises,
+    each message reads its own, so only a reminder that itself cannot be rendered fails."""
+    try:
+        return Preloaded(reminders)
+    except PROCESS_STOPPING:
+        raise
+    except Exception:
+        log.exception(
+            "preparing a batch of %s reminders failed; each is prepared alone", len(reminders)
+        )
+        return None
+
+
+def _recheck(reminders: list[Reminder], now: datetime) -> dict:
+    """The batch's verdicts; if re-checking them all at once raises, none, and each reminder
+    is re-checked alone when its turn comes, so only one that itself cannot be fails."""
+    try:
+        return relevance.check_many(reminders, now=now)
+    except PROCESS_STOPPING:
+        raise
+    except Exception:
+        log.exception(
+            "re-checking a batch of %s reminders failed; each is re-checked alone", len(reminders)
+        )
+        return {}
+
+
+def _send_guarded(reminder, token, verdicts, preloaded, provider_ids, now: datetime) -> str:
+    """Send one reminder of a batch; whatever unforeseen it raises is its own failure.
+
+    Raised before its point of no return, nothing was handed over as sent: a transient
+    failure of this reminder alone (backoff, then a dead letter with its flag). Raised after
+    it, the message may have gone: it stays sent, as it must never go twice.
+    """
+    passed = []  # holds True once the point of no return is committed
+    try:
+        verdict = verdicts.get(reminder.pk)
+        if verdict is None:  # the batch's re-check failed: this one alone
+            verdict = relevance.check(reminder, now=now)
+        return _send(reminder, token, verdict, preloaded, provider_ids, passed, now)
+    except PROCESS_STOPPING:
+        raise
+    except Exception as error:
+        what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        if passed:
+            log.exception(
+                "reminder %s raised after its point of no return; kept as sent", reminder.pk
+            )
+            _finish(
+                reminder,
+                token,
+                status=Status.SENT,
+                was=(Status.SENT,),
+                last_error=f"raised after it was handed over, so not sent again: {what}"[:2000],
+            )
+            return Status.SENT
+        log.exception(
+            "reminder %s raised before its point of no return; recorded as a failed attempt",
+            reminder.pk,
+        )
+        return _failed(reminder, token, UnexpectedSendError(what), now)
+
+
+def _send(reminder, token, verdict, preloaded, provider_ids, passed, now: datetime) -> str:
     if verdict.cancel:
         _finish(reminder, token, status=Status.CANCELLED, last_error=verdict.reason)
         return Status.CANCELLED
@@ -173,9 +253,14 @@ def _send(reminder, token, verdict, preloaded, provider_ids, now: datetime) -> s
         _finish(reminder, token, status=Status.PENDING, send_after=verdict.hold_until)
         return "held"
     message = render(reminder, now=now, preloaded=preloaded)
+
+    def commit():
+        _mark_sent(reminder, token, message, now)
+        passed.append(True)
+
     try:
         provider_id = transport_for(reminder.channel.kind).deliver(
-            _outbound(reminder, message), commit=lambda: _mark_sent(reminder, token, message, now)
+            _outbound(reminder, message), commit=commit
         )
     except ClaimLost:
         return "claim-lost"

@@ -14,15 +14,16 @@ taken at the start. End to end, real Celery processes do the work:
 - "saturated": this process keeps the worker fed by sending `reminders.sweep` whenever the
   queue runs low, so the figure is what one worker can do (the sweep runs in the worker);
 - "beat": `celery beat` sweeps every REMINDER_SWEEP_SECONDS, as deployed (Procfile).
-Due-to-sent is sent_at (the sending worker's clock) minus due_at (the instant the block fell
-due). With --profile N, reminder_send also runs in this process under cProfile, its pieces
-are timed alone, and a sketch of the proposed batched send_batch is timed beside it.
+Due-to-sent is sent_at (the sending worker's clock when its batch of SEND_BATCH began, so
+early by at most one batch's duration) minus due_at (the instant the block fell due). "Per
+worker process" divides by the prefork pool's children; a threads pool is one process.
+With --profile N, reminder_send also runs in this process under cProfile, its pieces are
+timed alone, and reminders_send in batches (as the send_batch task calls it) beside it.
 Run: .venv/bin/python bench/bench_reminders.py [--future 1000000] [--due 10000] [--profile 1000]
 """
 
 import argparse
 import cProfile
-import functools
 import hashlib
 import io
 import os
@@ -60,6 +61,8 @@ BARE_SELECT = (
     "SELECT id FROM reminders_reminder WHERE status = 'pending' AND send_after <= %s "
     "ORDER BY {order} LIMIT %s FOR UPDATE SKIP LOCKED"
 )
+# The sweep's partial index: (send_after, id) since 0002, (send_after) before it.
+PENDING_INDEXES = ("reminder_pending_claim", "reminder_pending_due")
 BARE_UPDATE = (
     "UPDATE reminders_reminder SET status = 'queued', queued_at = %s, claim_token = %s "
     "WHERE id = ANY(%s)"
@@ -87,6 +90,12 @@ class Run:
     # flush, which shows what the send path costs without its per-reminder fsyncs.
     async_commit: bool = False
 
+    @property
+    def processes(self) -> int:
+        """Worker processes doing the sends: a prefork pool's children; one otherwise (the
+        threads pool runs its tasks on threads of one process)."""
+        return self.concurrency if self.pool == "prefork" else 1
+
 
 RUNS = {
     "locmem-solo": Run("locmem, solo, saturated", LOCMEM, "solo", 1, "saturated"),
@@ -99,7 +108,13 @@ RUNS = {
         "saturated",
         async_commit=True,
     ),
+    "locmem-threads4": Run(
+        "locmem, threads -c4 (one process), saturated", LOCMEM, "threads", 4, "saturated"
+    ),
     "smtp-solo": Run("SMTP sink, solo, saturated", SMTP, "solo", 1, "saturated"),
+    "smtp-threads4": Run(
+        "SMTP sink, threads -c4 (one process), saturated", SMTP, "threads", 4, "saturated"
+    ),
     "smtp-prefork2": Run("SMTP sink, prefork -c2, saturated", SMTP, "prefork", 2, "saturated"),
     "beat1": Run("locmem, prefork -c2, beat every 1 s", LOCMEM, "prefork", 2, "beat", 1),
     "beat5": Run("locmem, prefork -c2, beat every 5 s (default)", LOCMEM, "prefork", 2, "beat", 5),
@@ -339,7 +354,7 @@ def run_end_to_end(run: Run, lo_hi, due: int, sink: Sink, workdir: Path, timeout
     result = _outcome(lo_hi) | {"finished": finished, "cpu": cpu, "db": db}
     result |= {"tasks": setup.tasks_run(), "reaped": reaped}
     result["rate"] = result["sent"] / result["span"] if result["span"] else 0.0
-    result["per_worker"] = result["rate"] / run.concurrency
+    result["per_worker"] = result["rate"] / run.processes
     if run.backend == SMTP:
         result["smtp_messages"] = len(sink.ids)
         result["smtp_unique"] = len(set(sink.ids))
@@ -364,7 +379,7 @@ def profile_sends(lo_hi, count: int, sink: Sink) -> str:
     setup.make_due(lo_hi)
     mail.outbox = []
     ids = reminders_claim_due(now=timezone.now(), limit=3 * count + 2 * SMTP_SENDS + 100)
-    warm, plain_ids, profiled_ids, smtp_ids, sketch_ids = (
+    warm, plain_ids, profiled_ids, smtp_ids, batch_ids = (
         ids[start : start + size]
         for start, size in _slices([100, count, count, 2 * SMTP_SENDS, count])
     )
@@ -388,13 +403,13 @@ def profile_sends(lo_hi, count: int, sink: Sink) -> str:
         )
         for n, nodelay in enumerate((False, True))
     }
-    sketch = _sketch_per_second(sketch_ids)
+    batched = _batches_per_second(batch_ids)
     out = io.StringIO()
     out.write(f"in-process reminder_send, locmem, no Celery: {plain}\n")
     out.write(f"in-process reminder_send, locmem, synchronous_commit=off: {no_flush}\n")
     out.write(f"in-process reminder_send, SMTP sink, as shipped: {smtp[False]}\n")
     out.write(f"in-process reminder_send, SMTP sink, TCP_NODELAY set: {smtp[True]}\n")
-    out.write(f"in-process SKETCH of the proposed send_batch, locmem: {sketch}\n")
+    out.write(f"in-process reminders_send in batches (as send_batch), locmem: {batched}\n")
     out.write("cost of the pieces of one send, each timed alone:\n")
     out.writelines(f"    {name:<56} {us:8,.0f} us\n" for name, us in _components(ids).items())
     out.write(f"{len(queries)} statements per reminder (locmem):\n")
@@ -410,61 +425,20 @@ def _slices(sizes: list[int]) -> list[tuple[int, int]]:
     return list(zip(starts, sizes, strict=True))
 
 
-SKETCH_CLAIM = (
-    "UPDATE reminders_reminder SET status = 'sending', sending_at = %s, claim_token = %s, "
-    "attempts = attempts + 1 WHERE id = ANY(%s) AND status IN ('queued', 'pending') "
-    "AND send_after <= %s RETURNING id"
-)
-SKETCH_SENT = (
-    "UPDATE reminders_reminder SET status = 'sent', sent_at = %s, subject = %s, body = %s, "
-    "last_error = '' WHERE id = %s AND status = 'sending' AND claim_token = %s"
-)
-
-
-def _sketch_per_second(ids: list[int]) -> Rate:
-    """A sketch of the change proposed for send_batch, on the app's own relevance check,
-    rendering and transport: the batch is claimed in one UPDATE ... RETURNING (one commit,
-    not one per reminder) and loaded in one query with its channels, users and patients;
-    each send is recorded by one autocommitted UPDATE (no BEGIN/COMMIT around it), still
-    before the message leaves. Not the app's code: it shows what the change would gain."""
-    started, cpu = clock.perf_counter(), clock.process_time()
-    for start in range(0, len(ids), 25):
-        _sketch_batch(ids[start : start + 25])
-    wall, cpu = clock.perf_counter() - started, clock.process_time() - cpu
-    return Rate(len(ids) / wall, len(ids) / cpu)
-
-
-def _sketch_batch(batch_ids: list[int]) -> None:
-    from django.db import connection
+def _batches_per_second(ids: list[int]) -> Rate:
+    """reminders_send as the send_batch task calls it, SEND_BATCH ids at a time."""
     from django.utils import timezone
 
-    from reminders.channels import transport_for
-    from reminders.models import Reminder
-    from reminders.services import relevance
-    from reminders.services.messages import render
-    from reminders.services.outbox import _outbound
+    from reminders.services.outbox import reminders_send
+    from reminders.tasks import SEND_BATCH
 
-    now, token = timezone.now(), uuid.uuid4().hex
-    with connection.cursor() as cursor:
-        cursor.execute(SKETCH_CLAIM, [now, token, batch_ids, now])
-        mine = [pk for (pk,) in cursor.fetchall()]
-    batch = Reminder.objects.select_related("channel", "user", "user__patient")
-    for reminder in batch.filter(pk__in=mine).order_by():
-        verdict = relevance.check(reminder, now=now)
-        if verdict.cancel or verdict.hold_until:
-            raise SystemExit("the sketch only sends reminders that are still needed")
-        message = render(reminder, now=now)
-        commit = functools.partial(_sketch_mark_sent, reminder.pk, token, message, now)
-        transport_for(reminder.channel.kind).deliver(_outbound(reminder, message), commit=commit)
-
-
-def _sketch_mark_sent(pk: int, token: str, message, now) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(SKETCH_SENT, [now, message.subject[:255], message.text, pk, token])
-        if cursor.rowcount != 1:
-            raise SystemExit(f"the sketch lost reminder {pk}")
+    started, cpu = clock.perf_counter(), clock.process_time()
+    for start in range(0, len(ids), SEND_BATCH):
+        outcomes = reminders_send(reminder_ids=ids[start : start + SEND_BATCH], now=timezone.now())
+        if set(outcomes.values()) != {"sent"}:
+            raise SystemExit(f"in-process batches did not all go: {set(outcomes.values())}")
+    wall, cpu = clock.perf_counter() - started, clock.process_time() - cpu
+    return Rate(len(ids) / wall, len(ids) / cpu)
 
 
 def _sends_per_second(ids: list[int]) -> Rate:
@@ -578,8 +552,8 @@ def _code_measured(code: Path) -> str:
 def print_plans(plans: dict, batch: int) -> None:
     for label in ("app", "bare"):
         plan = plans[label]
-        used = any("reminder_pending_due" in line for line in plan)
-        verdict = "uses reminder_pending_due" if used else "DOES NOT use reminder_pending_due"
+        used = next((i for i in PENDING_INDEXES if any(i in line for line in plan)), None)
+        verdict = f"uses {used}" if used else f"DOES NOT use {' or '.join(PENDING_INDEXES)}"
         print(f"EXPLAIN ANALYZE {label} claim (B={batch}), {verdict}; top line: {plan[0].strip()}")
         print("\n".join(f"    {line}" for line in plan), flush=True)
 
@@ -601,7 +575,7 @@ def run_rows(run: Run, result: dict, due: int, bare: tuple[int, float]) -> list[
     """A run's two figures, beside the bare claim of the same batch size in the same run."""
     batch, bare_rate = bare
     judged = run.backend == LOCMEM and run.driver == "saturated" and not run.async_commit
-    total = f" ({result['rate']:,.0f} total)" if run.concurrency > 1 else ""
+    total = f" ({result['rate']:,.0f} total)" if run.processes > 1 else ""
     p99 = "n/a" if result["p99"] is None else f"{result['p99']:.1f} s"
     p99_met = result["p99"] is not None and result["p99"] < P99_TARGET_S and result["finished"]
     return [

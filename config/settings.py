@@ -327,6 +327,10 @@ CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers keep their database connection across tasks (config/celery.py closes it as Django
+# does after a request: past CONN_MAX_AGE, broken or mid-transaction); Celery's fixup would
+# otherwise close it after every task. It still closes it every this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How long a reminder may sit handed to the broker, or being sent, before the reaper decides

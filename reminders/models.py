@@ -164,11 +164,12 @@ class Reminder(models.Model):
             ),
         ]
         indexes = [
-            # The sweep's query: pending rows whose time has come, oldest first.
+            # The sweep's claim (outbox.CLAIM_DUE_SQL): pending rows whose time has come, in
+            # exactly its order, so a batch is the index's first rows and nothing is sorted.
             models.Index(
-                fields=["send_after"],
+                fields=["send_after", "id"],
                 condition=Q(status="pending"),
-                name="reminder_pending_due",
+                name="reminder_pending_claim",
             ),
             # The reaper's query: rows handed out but never finished.
             models.Index(

@@ -12,6 +12,13 @@ from django.utils import timezone
 from reminders.services import outbox, planning, staff
 
 SEND_BATCH = 25
+# A sweep claims this many at a time, again and again while fewer than QUEUED_AT_MOST claimed
+# reminders wait for a worker: a backlog drains at the workers' pace, not at one claim per
+# beat, and the broker holds no more than workers at 70 a second start within the reaper's
+# lease (REMINDER_QUEUED_LEASE_SECONDS, 30 s; slower workers cost repeated work, never a
+# repeated message).
+SWEEP_CLAIM = 500
+QUEUED_AT_MOST = 2000
 
 
 @shared_task(name="reminders.ping", soft_time_limit=5, time_limit=10)
@@ -23,10 +30,16 @@ def ping() -> dict[str, str]:
 @shared_task(name="reminders.sweep", soft_time_limit=50, time_limit=60)
 def sweep() -> int:
     """Claim due reminders and hand their ids to send tasks, in small batches."""
-    ids = outbox.reminders_claim_due(now=timezone.now())
-    for start in range(0, len(ids), SEND_BATCH):
-        send_batch.delay(ids[start : start + SEND_BATCH])
-    return len(ids)
+    claimed = 0
+    while (room := QUEUED_AT_MOST - outbox.reminders_queued_count()) > 0:
+        limit = min(SWEEP_CLAIM, room)
+        ids = outbox.reminders_claim_due(now=timezone.now(), limit=limit)
+        for start in range(0, len(ids), SEND_BATCH):
+            send_batch.delay(ids[start : start + SEND_BATCH])
+        claimed += len(ids)
+        if len(ids) < limit:
+            break
+    return claimed
 
 
 @shared_task(
@@ -37,11 +50,9 @@ def sweep() -> int:
     time_limit=120,
 )
 def send_batch(reminder_ids: list[int]) -> int:
-    """Idempotent: each send claims its row first, so a redelivered batch sends nothing twice."""
-    sent = 0
-    for reminder_id in reminder_ids:
-        sent += outbox.reminder_send(reminder_id=reminder_id, now=timezone.now()) == "sent"
-    return sent
+    """Idempotent: the batch claims its rows first, so a redelivered batch sends nothing twice."""
+    outcomes = outbox.reminders_send(reminder_ids=reminder_ids, now=timezone.now())
+    return sum(outcome == "sent" for outcome in outcomes.values())
 
 
 @shared_task(name="reminders.reap", soft_time_limit=50, time_limit=60)

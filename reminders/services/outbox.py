@@ -5,23 +5,28 @@ sending (claimed by the one worker that sends it) -> sent, or back to pending fo
 or to cancelled (the world changed) or dead (it kept failing). Every step is a conditional
 update, so two beat processes, a task delivered twice or a worker killed half-way never
 send a reminder twice; the reaper puts work that a dead worker or a restarted Redis lost
-back to pending, so nothing is lost.
+back to pending, so nothing is lost. A reminder whose sending raises something unforeseen (a
+bug in its message, a transport raising what it does not classify) fails alone, as a
+transient failure that backs off and ends as a dead letter a nurse sees, so it cannot hold
+back the reminders batched with it.
 """
 
 import logging
 import uuid
 from datetime import datetime, timedelta
+from time import monotonic
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
 from reminders.channels import transport_for
-from reminders.channels.base import DeliveryError, OutboundMessage
+from reminders.channels.base import DeliveryError, OutboundMessage, TransientDeliveryError
 from reminders.models import Reminder
 from reminders.services import relevance
 from reminders.services.failures import reminder_dead_lettered
-from reminders.services.messages import render
+from reminders.services.messages import Preloaded, render
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +45,35 @@ class ClaimLost(Exception):
     """The reaper took the reminder back while this worker was slow: it must not send."""
 
 
+class UnexpectedSendError(TransientDeliveryError):
+    """Sending one reminder raised something no transport classifies (a bug in its message,
+    an error a transport does not translate): retried like any transient failure."""
+
+
+# Not one reminder's fault but the process being stopped (Celery's soft time limit, memory
+# gone; SystemExit and KeyboardInterrupt are not Exceptions at all): the batch stops and the
+# reaper puts back what it had not recorded.
+PROCESS_STOPPING = (SoftTimeLimitExceeded, MemoryError)
+
+
 def reminders_claim_due(*, now: datetime, limit: int = 500) -> list[int]:
     """Claim up to `limit` due reminders for sending; returns their ids, oldest first.
 
-    On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent sweeps (two beat
-    processes) take disjoint batches. Elsewhere a claim token written by a conditional
+    On PostgreSQL one statement locks the oldest due rows with SKIP LOCKED (so concurrent
+    sweeps, two beat processes, take disjoint batches) and marks them queued, in the order of
+    the `reminder_pending_claim` index. Elsewhere a claim token written by a conditional
     update tells which rows this sweep won.
     """
     token = uuid.uuid4().hex
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(CLAIM_DUE_SQL, [now, limit, now, token])
+            claimed = cursor.fetchall()
+        return [pk for _, pk in sorted(claimed)]
     due = Reminder.objects.filter(status=Status.PENDING, send_after__lte=now).order_by(
         "send_after", "id"
     )
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("id", flat=True)[:limit])
         Reminder.objects.filter(id__in=ids, status=Status.PENDING).update(
             status=Status.QUEUED, queued_at=now, claim_token=token
@@ -63,6 +83,27 @@ def reminders_claim_due(*, now: datetime, limit: int = 500) -> list[int]:
         .order_by("send_after", "id")
         .values_list("id", flat=True)
     )
+
+
+# MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is claimed.
+CLAIM_DUE_SQL = """
+WITH due AS MATERIALIZED (
+    SELECT id FROM reminders_reminder
+    WHERE status = 'pending' AND send_after <= %s
+    ORDER BY send_after, id
+    LIMIT %s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE reminders_reminder AS r
+SET status = 'queued', queued_at = %s, claim_token = %s
+FROM due WHERE r.id = due.id
+RETURNING r.send_after, r.id
+"""
+
+
+def reminders_queued_count() -> int:
+    """How many claimed reminders wait for a worker to start on them."""
+    return Reminder.objects.filter(status=Status.QUEUED).count()
 
 
 def reminders_reap(*, now: datetime) -> int:
@@ -81,55 +122,222 @@ def reminders_reap(*, now: datetime) -> int:
 
 def reminder_send(*, reminder_id: int, now: datetime) -> str:
     """Send one reminder if it is still ours to send and still needed; returns its status."""
+    return reminders_send(reminder_ids=[reminder_id], now=now)[reminder_id]
+
+
+def reminders_send(*, reminder_ids: list[int], now: datetime) -> dict[int, str]:
+    """Send a batch of reminders, each if it is still ours to send and still needed; returns
+    each one's outcome, by id.
+
+    The batch is claimed in one statement and loaded, re-checked and prepared for rendering
+    with one query per kind of fact; each message then has its own commit at its transport's
+    point of no return, so a worker killed half-way has sent exactly what it recorded, and
+    the reaper puts the rest back. The re-check is repeated whenever it is more than
+    RECHECK_AFTER old or a failure may have disabled a channel; a batch that runs past half
+    its lease puts what it has not started back to pending, for the next sweep. A reminder
+    whose sending raises fails alone (`_send_guarded`) and the batch goes on.
+    """
+    outcomes = dict.fromkeys(reminder_ids, "not-claimed")
     token = uuid.uuid4().hex
-    if not _claim_for_sending(reminder_id, token, now):
-        return "not-claimed"
-    reminder = Reminder.objects.select_related("channel", "user").get(pk=reminder_id)
-    verdict = relevance.check(reminder, now=now)
+    claimed_at = monotonic()
+    claimed = _claim_for_sending(reminder_ids, token, now)
+    if not claimed:
+        return outcomes
+    reminders = list(
+        Reminder.objects.select_related(*BATCH_RELATED)
+        .filter(pk__in=claimed)
+        .order_by("send_after", "id")
+    )
+    preloaded = _preload(reminders)
+    verdicts, checked_at = {}, None
+    provider_ids: dict[int, str] = {}
+    try:
+        for n, reminder in enumerate(reminders):
+            if monotonic() - claimed_at > SENDING_LEASE.total_seconds() / 2:
+                _release(reminders[n:], token)
+                outcomes.update(dict.fromkeys((r.pk for r in reminders[n:]), "released"))
+                break
+            if checked_at is None or monotonic() - checked_at > RECHECK_AFTER:
+                verdicts = _recheck(reminders[n:], now)
+                checked_at = monotonic()
+            outcome = _send_guarded(reminder, token, verdicts, preloaded, provider_ids, now)
+            outcomes[reminder.pk] = outcome
+            if outcome in (Status.DEAD, "retry"):
+                checked_at = None  # a permanent failure disables a channel others may share
+    finally:
+        _record_provider_ids(provider_ids)
+    return outcomes
+
+
+# What one query loads with a batch: everything its re-check and messages read of each row.
+BATCH_RELATED = (
+    "channel",
+    "user__patient",
+    "event__prescription__medication",
+    "lab_order",
+    "flag",
+)
+# A batch re-checks the world again before a send when its last look is older than this.
+RECHECK_AFTER = 5.0
+
+
+def _preload(reminders: list[Reminder]) -> Preloaded | None:
+    """What rendering the batch needs, read once; if reading it for all of them raises,
+    each message reads its own, so only a reminder that itself cannot be rendered fails."""
+    try:
+        return Preloaded(reminders)
+    except PROCESS_STOPPING:
+        raise
+    except Exception:
+        log.exception(
+            "preparing a batch of %s reminders failed; each is prepared alone", len(reminders)
+        )
+        return None
+
+
+def _recheck(reminders: list[Reminder], now: datetime) -> dict:
+    """The batch's verdicts; if re-checking them all at once raises, none, and each reminder
+    is re-checked alone when its turn comes, so only one that itself cannot be fails."""
+    try:
+        return relevance.check_many(reminders, now=now)
+    except PROCESS_STOPPING:
+        raise
+    except Exception:
+        log.exception(
+            "re-checking a batch of %s reminders failed; each is re-checked alone", len(reminders)
+        )
+        return {}
+
+
+def _send_guarded(reminder, token, verdicts, preloaded, provider_ids, now: datetime) -> str:
+    """Send one reminder of a batch; whatever unforeseen it raises is its own failure.
+
+    Raised before its point of no return, nothing was handed over as sent: a transient
+    failure of this reminder alone (backoff, then a dead letter with its flag). Raised after
+    it, the message may have gone: it stays sent, as it must never go twice.
+    """
+    passed = []  # holds True once the point of no return is committed
+    try:
+        verdict = verdicts.get(reminder.pk)
+        if verdict is None:  # the batch's re-check failed: this one alone
+            verdict = relevance.check(reminder, now=now)
+        return _send(reminder, token, verdict, preloaded, provider_ids, passed, now)
+    except PROCESS_STOPPING:
+        raise
+    except Exception as error:
+        what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        if passed:
+            log.exception(
+                "reminder %s raised after its point of no return; kept as sent", reminder.pk
+            )
+            _finish(
+                reminder,
+                token,
+                status=Status.SENT,
+                was=(Status.SENT,),
+                last_error=f"raised after it was handed over, so not sent again: {what}"[:2000],
+            )
+            return Status.SENT
+        log.exception(
+            "reminder %s raised before its point of no return; recorded as a failed attempt",
+            reminder.pk,
+        )
+        return _failed(reminder, token, UnexpectedSendError(what), now)
+
+
+def _send(reminder, token, verdict, preloaded, provider_ids, passed, now: datetime) -> str:
     if verdict.cancel:
         _finish(reminder, token, status=Status.CANCELLED, last_error=verdict.reason)
         return Status.CANCELLED
     if verdict.hold_until:
         _finish(reminder, token, status=Status.PENDING, send_after=verdict.hold_until)
         return "held"
-    message = render(reminder, now=now)
+    message = render(reminder, now=now, preloaded=preloaded)
+
+    def commit():
+        _mark_sent(reminder, token, message, now)
+        passed.append(True)
+
     try:
         provider_id = transport_for(reminder.channel.kind).deliver(
-            _outbound(reminder, message), commit=lambda: _mark_sent(reminder, token, message, now)
+            _outbound(reminder, message), commit=commit
         )
     except ClaimLost:
         return "claim-lost"
     except DeliveryError as error:
         return _failed(reminder, token, error, now)
     if provider_id:
-        Reminder.objects.filter(pk=reminder.pk).update(provider_id=provider_id[:255])
+        provider_ids[reminder.pk] = provider_id[:255]
     return Status.SENT
 
 
-def _claim_for_sending(reminder_id: int, token: str, now: datetime) -> bool:
+def _claim_for_sending(reminder_ids: list[int], token: str, now: datetime) -> list[int]:
     """Only one worker wins a reminder, however often its task is delivered."""
-    return bool(
-        Reminder.objects.filter(pk=reminder_id, status__in=[Status.QUEUED, Status.PENDING])
-        .filter(send_after__lte=now)
-        .update(
-            status=Status.SENDING, sending_at=now, claim_token=token, attempts=F("attempts") + 1
-        )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(CLAIM_FOR_SENDING_SQL, [now, token, list(reminder_ids), now])
+            return [pk for (pk,) in cursor.fetchall()]
+    Reminder.objects.filter(
+        pk__in=reminder_ids, status__in=[Status.QUEUED, Status.PENDING], send_after__lte=now
+    ).update(status=Status.SENDING, sending_at=now, claim_token=token, attempts=F("attempts") + 1)
+    return list(
+        Reminder.objects.filter(
+            pk__in=reminder_ids, status=Status.SENDING, claim_token=token
+        ).values_list("pk", flat=True)
     )
 
 
-def _mark_sent(reminder: Reminder, token: str, message, now: datetime) -> None:
-    """The point of no return: recorded and committed before the message can leave."""
-    with transaction.atomic():
-        mine = Reminder.objects.filter(pk=reminder.pk, status=Status.SENDING, claim_token=token)
-        updated = mine.update(
-            status=Status.SENT,
-            sent_at=now,
-            subject=message.subject[:255],
-            body=message.text,
-            last_error="",
+CLAIM_FOR_SENDING_SQL = """
+UPDATE reminders_reminder
+SET status = 'sending', sending_at = %s, claim_token = %s, attempts = attempts + 1
+WHERE id = ANY(%s) AND status IN ('queued', 'pending') AND send_after <= %s
+RETURNING id
+"""
+
+
+def _release(reminders: list[Reminder], token: str) -> None:
+    """Give back what this worker claimed but has not begun: pending again, the attempt
+    it never made not counted."""
+    Reminder.objects.filter(
+        pk__in=[r.pk for r in reminders], status=Status.SENDING, claim_token=token
+    ).update(status=Status.PENDING, claim_token="", attempts=F("attempts") - 1)
+
+
+def _record_provider_ids(provider_ids: dict[int, str]) -> None:
+    """The providers' ids for what was sent, in one statement (they only help a person
+    trace a message; the send itself was recorded at its point of no return)."""
+    if provider_ids:
+        Reminder.objects.bulk_update(
+            [Reminder(pk=pk, provider_id=value) for pk, value in provider_ids.items()],
+            ["provider_id"],
         )
+
+
+def _mark_sent(reminder: Reminder, token: str, message, now: datetime) -> None:
+    """The point of no return: recorded and committed before the message can leave (one
+    statement, committed on its own unless the caller holds a transaction open; written
+    by hand, as it runs once a message and the ORM would cost more than the statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            MARK_SENT_SQL,
+            [
+                connection.ops.adapt_datetimefield_value(now),
+                message.subject[:255],
+                message.text,
+                reminder.pk,
+                token,
+            ],
+        )
+        updated = cursor.rowcount
     if not updated:
         raise ClaimLost(f"reminder {reminder.pk} was taken back before it was sent")
+
+
+MARK_SENT_SQL = """
+UPDATE reminders_reminder
+SET status = 'sent', sent_at = %s, subject = %s, body = %s, last_error = ''
+WHERE id = %s AND status = 'sending' AND claim_token = %s
+"""
 
 
 def _failed(reminder: Reminder, token: str, error: DeliveryError, now: datetime) -> str:

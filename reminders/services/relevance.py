@@ -1,12 +1,17 @@
 """Re-checking the world just before a reminder goes out (STYLE.md: the send service
 re-checks). A dose logged early, a paused prescription or a moved dose cancel it; quiet
-hours hold a non-urgent one until they end."""
+hours hold a non-urgent one until they end.
+
+`check_many` re-checks a batch with one query per kind of fact (channels, doses, lab checks,
+quiet hours), read fresh from the database whatever the rows in hand say; `check` is the
+same for one reminder.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from clinics.selectors import clinics_of
-from reminders.models import Preference, Reminder
+from reminders.models import Channel, Preference, Reminder
 from schedules.models import InjectionEvent, LabOrder, Prescription
 from schedules.scheduler import local_instant, zone_for
 
@@ -23,45 +28,77 @@ class Verdict:
 
 
 SEND = Verdict()
+CHANNEL_DISABLED = Verdict(cancel=True, reason="channel disabled")
+DOSE_GONE = Verdict(cancel=True, reason="the dose is no longer planned (logged or moved)")
+PRESCRIPTION_STOPPED = Verdict(cancel=True, reason="the prescription is paused or stopped")
+DOSE_MOVED = Verdict(cancel=True, reason="the dose was moved")
+LAB_GONE = Verdict(cancel=True, reason="the lab check is answered or cancelled")
 
 
 def check(reminder: Reminder, *, now: datetime) -> Verdict:
-    if not reminder.channel.enabled:
-        return Verdict(cancel=True, reason="channel disabled")
+    return check_many([reminder], now=now)[reminder.pk]
+
+
+def check_many(reminders: list[Reminder], *, now: datetime) -> dict[int, Verdict]:
+    """Each reminder's verdict, by id."""
+    facts = _Facts(reminders)
+    verdicts = {}
+    for reminder in reminders:
+        verdict = _verdict(reminder, facts)
+        if not verdict.cancel and not reminder.urgent:
+            verdict = _quiet_hours(reminder, now, facts) or verdict
+        verdicts[reminder.pk] = verdict
+    return verdicts
+
+
+class _Facts:
+    """What the verdicts depend on, read in one query per kind of fact."""
+
+    def __init__(self, reminders: list[Reminder]) -> None:
+        self.enabled = set(
+            Channel.objects.filter(
+                pk__in={r.channel_id for r in reminders}, enabled=True
+            ).values_list("pk", flat=True)
+        )
+        event_ids = {r.event_id for r in reminders if r.kind in DOSE_KINDS and r.event_id}
+        self.events = (
+            InjectionEvent.objects.select_related("prescription").in_bulk(event_ids)
+            if event_ids
+            else {}
+        )
+        order_ids = {r.lab_order_id for r in reminders if r.kind in LAB_KINDS and r.lab_order_id}
+        self.orders = LabOrder.objects.in_bulk(order_ids) if order_ids else {}
+        user_ids = {r.user_id for r in reminders if not r.urgent}
+        self.preferences = (
+            {p.user_id: p for p in Preference.objects.filter(user__in=user_ids)} if user_ids else {}
+        )
+
+
+def _verdict(reminder: Reminder, facts: _Facts) -> Verdict:
+    if reminder.channel_id not in facts.enabled:
+        return CHANNEL_DISABLED
     if reminder.kind in DOSE_KINDS:
-        verdict = _dose(reminder)
-    elif reminder.kind in LAB_KINDS:
-        verdict = _lab(reminder)
-    else:
-        verdict = SEND
-    if verdict.cancel or reminder.urgent:
-        return verdict
-    return _quiet_hours(reminder, now) or verdict
+        return _dose(reminder, facts.events.get(reminder.event_id))
+    if reminder.kind in LAB_KINDS:
+        order = facts.orders.get(reminder.lab_order_id)
+        if order is None or order.status != LabOrder.Status.DUE:
+            return LAB_GONE
+    return SEND
 
 
-def _dose(reminder: Reminder) -> Verdict:
-    event = (
-        InjectionEvent.objects.select_related("prescription").filter(pk=reminder.event_id).first()
-    )
+def _dose(reminder: Reminder, event: InjectionEvent | None) -> Verdict:
     if event is None or event.status != InjectionEvent.Status.PLANNED:
-        return Verdict(cancel=True, reason="the dose is no longer planned (logged or moved)")
+        return DOSE_GONE
     if event.prescription.status != Prescription.Status.ACTIVE:
-        return Verdict(cancel=True, reason="the prescription is paused or stopped")
+        return PRESCRIPTION_STOPPED
     if reminder.subject_due_at and event.due_at != reminder.subject_due_at:
-        return Verdict(cancel=True, reason="the dose was moved")
+        return DOSE_MOVED
     return SEND
 
 
-def _lab(reminder: Reminder) -> Verdict:
-    order = LabOrder.objects.filter(pk=reminder.lab_order_id).first()
-    if order is None or order.status != LabOrder.Status.DUE:
-        return Verdict(cancel=True, reason="the lab check is answered or cancelled")
-    return SEND
-
-
-def _quiet_hours(reminder: Reminder, now: datetime) -> Verdict | None:
+def _quiet_hours(reminder: Reminder, now: datetime, facts: _Facts) -> Verdict | None:
     """Quiet hours are in the person's own local time; a held reminder goes at their end."""
-    preference = Preference.objects.filter(user=reminder.user_id).first()
+    preference = facts.preferences.get(reminder.user_id)
     if preference is None or preference.quiet_start is None:
         return None
     zone = zone_for(zone_of_user(reminder.user))

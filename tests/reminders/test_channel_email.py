@@ -211,6 +211,42 @@ def test_one_connection_carries_several_messages(smtp_server, recorder, transpor
     assert len({peer for peer, _ in recorder.envelopes}) == 1
 
 
+def test_threads_of_one_worker_send_on_connections_of_their_own(smtp_server, recorder, transport):
+    """A worker on the threads pool: while one thread's message waits at its commit, another
+    thread's goes out whole, on a connection of its own."""
+    at_commit, other_sent, errors = threading.Event(), threading.Event(), []
+
+    def held_at_commit():
+        at_commit.set()
+        if not other_sent.wait(5):
+            errors.append("the other thread's message waited for this one")
+
+    def send(message, commit, then=None):
+        try:
+            transport.deliver(message, commit=commit)
+            if then is not None:
+                then.set()
+        except Exception as exc:  # reported below, in the test's own thread
+            errors.append(repr(exc))
+        finally:
+            transport.close()
+
+    other = OutboundMessage(**{**MESSAGE.__dict__, "idempotency_key": "other"})
+    first = threading.Thread(target=send, args=(MESSAGE, held_at_commit))
+    first.start()
+    assert at_commit.wait(5)
+    second = threading.Thread(target=send, args=(other, Commits(), other_sent))
+    second.start()
+    for thread in (first, second):
+        thread.join(10)
+    assert errors == []
+    assert [parsed(e)["Message-ID"] for _, e in recorder.envelopes] == [
+        message_id("other"),
+        message_id(MESSAGE.idempotency_key),
+    ]
+    assert len({peer for peer, _ in recorder.envelopes}) == 2
+
+
 def test_a_connection_the_server_closed_while_idle_is_opened_again(
     recorder, smtp_server, transport, settings
 ):

@@ -4,7 +4,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
-from clinics.dashboard_cache import clinic_data_changed
+from clinics.page_cache import clinic_data_changed
 
 
 def audit_record(

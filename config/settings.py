@@ -298,9 +298,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-DASHBOARD_CACHE_SECONDS = _int("DASHBOARD_CACHE_SECONDS", 60)
-if DASHBOARD_CACHE_SECONDS < 0:
-    raise SystemExit("config error: DASHBOARD_CACHE_SECONDS must be 0 (off) or more")
+STAFF_PAGE_CACHE_SECONDS = _int("STAFF_PAGE_CACHE_SECONDS", 60)
+if STAFF_PAGE_CACHE_SECONDS < 0:
+    raise SystemExit("config error: STAFF_PAGE_CACHE_SECONDS must be 0 (off) or more")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from clinics.dashboard_cache import clinic_data_changed
 from clinics.models import StaffMembership
+from clinics.page_cache import clinic_data_changed
 from flags.models import Flag, SymptomReport
 from schedules import safety
 from schedules.models import LabOrder, LabResult, LabTest, Prescription

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics import dashboard as board
-from clinics import dashboard_cache, selectors
+from clinics import page_cache, selectors
 from clinics.dashboard_forms import DashboardFilterForm
 from schedules import scheduler
 
@@ -34,7 +34,8 @@ def dashboard(request):
     def work_out():
         return render_to_string("clinics/_dashboard_table.html", _table(request, filters))
 
-    table, as_of = dashboard_cache.table_cached(
+    table, as_of = page_cache.part_cached(
+        "dashboard",
         [clinic.pk for clinic in clinics],
         query,
         work_out,

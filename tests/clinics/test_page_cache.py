@@ -1,6 +1,7 @@
-"""The dashboard's table kept in the cache (clinics/dashboard_cache.py): nurses of the same
-clinics share it; an audited change or a new flag shows at once; a change the workers make on
-their own shows once DASHBOARD_CACHE_SECONDS have passed, or on Refresh."""
+"""The nurse's pages kept in the cache (clinics/page_cache.py): the dashboard's table, which
+nurses of the same clinics share, and a patient's record. An audited change or a new flag
+shows at once; a change the workers make on their own shows once STAFF_PAGE_CACHE_SECONDS
+have passed, or on Refresh; who may see a page is checked before anything kept is shown."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,9 +13,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from flags.models import Flag
 from flags.services import flag_raise, flag_resolve
 from schedules.models import InjectionEvent
+from schedules.services import injection_event_log
 from tests import factories
 from tests.schedules.factories import prescribe
 
@@ -25,7 +28,7 @@ NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def cache_on(settings, time_machine):
-    settings.DASHBOARD_CACHE_SECONDS = 60
+    settings.STAFF_PAGE_CACHE_SECONDS = 60
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     time_machine.move_to(NOW, tick=False)
     cache.clear()
@@ -138,10 +141,51 @@ def test_each_search_and_page_has_its_own_table(clinic, nurse, treated):
 
 
 def test_with_the_cache_off_every_look_is_worked_out_again(settings, nurse, treated):
-    settings.DASHBOARD_CACHE_SECONDS = 0
+    settings.STAFF_PAGE_CACHE_SECONDS = 0
     client = signed_in(nurse)
     assert "Dose overdue" not in page(client)
     InjectionEvent.objects.filter(prescription__patient=treated, due_at__lt=NOW).update(
         status=InjectionEvent.Status.MISSED
     )
     assert "Dose overdue" in page(client)
+
+
+# The patient record.
+
+
+def record_url(patient) -> str:
+    return reverse("clinics:patient_record", args=[patient.pk])
+
+
+def test_a_kept_record_is_still_audited_on_every_view_and_runs_fewer_queries(nurse, treated):
+    client = signed_in(nurse)
+    viewed = AuditEvent.objects.filter(patient=treated, action=AuditEvent.Action.VIEW)
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(record_url(treated)).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        response = client.get(record_url(treated))
+    assert "Cyanocobalamin" in response.content.decode()
+    assert len(second) < len(first) - 5
+    assert viewed.count() == 2
+
+
+def test_a_dose_logged_shows_on_the_record_at_once(
+    nurse, treated, django_capture_on_commit_callbacks
+):
+    client = signed_in(nurse)
+    assert "Left upper arm" not in client.get(record_url(treated)).content.decode()
+    event = treated.prescriptions.get().events.order_by("due_at").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        injection_event_log(
+            event=event,
+            given_at=NOW - timedelta(hours=2),
+            site=InjectionEvent.Site.LEFT_DELTOID,
+            actor=treated.user,
+            now=NOW,
+        )
+    assert "Left upper arm" in client.get(record_url(treated)).content.decode()
+
+
+def test_a_kept_record_is_never_shown_to_another_clinics_nurse(nurse, other_nurse, treated):
+    assert signed_in(nurse).get(record_url(treated)).status_code == 200
+    assert signed_in(other_nurse).get(record_url(treated)).status_code == 404

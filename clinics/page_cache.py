@@ -1,16 +1,18 @@
-"""The dashboard's table, kept for a short while.
+"""The nurse's pages, kept for a short while: the dashboard's table and a patient's record.
 
-Working out fifty patients' adherence, flags and labs takes a nurse's page about 100 ms, and a
-clinic's nurses open the same page all day. The rendered table is kept in the cache (Redis when
-REDIS_URL is set, shared by every web process) for DASHBOARD_CACHE_SECONDS, under a key made
-of the nurse's clinics, each clinic's generation and the filters. Every audited change to a
+Working out fifty patients' adherence, flags and labs takes the dashboard about 100 ms, a
+patient's record about 50, and a clinic's nurses open the same pages all day. The rendered
+part is kept in the cache (Redis when REDIS_URL is set, shared by every web process) for
+STAFF_PAGE_CACHE_SECONDS, under a key made of the page, the clinics it shows, each clinic's
+generation and the query. Every audited change to a
 patient's data, and every flag raised, moves their clinic's generation on once its transaction
 commits, so what nurses and patients do shows at once; what the workers change by themselves
-(doses marked missed at the end of their window) shows within DASHBOARD_CACHE_SECONDS. The page
+(doses marked missed at the end of their window) shows within STAFF_PAGE_CACHE_SECONDS. The page
 says when its figures were worked out.
 
-The table holds no form and nothing personal to the nurse, only what every nurse of exactly
-those clinics may see, so nurses of the same clinics share it.
+A kept part holds no form (no CSRF token) and nothing personal to the nurse, only what every
+nurse of those clinics may see; the view checks who may see it before asking for it. Viewing
+a record is still audited every time.
 """
 
 import hashlib
@@ -34,7 +36,7 @@ def _generation_key(clinic_id: int) -> str:
 def clinic_data_changed(clinic_id: int | None) -> None:
     """A patient of this clinic changed: tables worked out before are not shown again. Runs
     after the transaction commits, so a page never caches what is about to be rolled back."""
-    if clinic_id is None or not settings.DASHBOARD_CACHE_SECONDS:
+    if clinic_id is None or not settings.STAFF_PAGE_CACHE_SECONDS:
         return
     transaction.on_commit(lambda: _bump(clinic_id))
 
@@ -49,24 +51,25 @@ def _bump(clinic_id: int) -> None:
         cache.set(key, 1, timeout=None)
 
 
-def table_cached(
+def part_cached(
+    page: str,
     clinic_ids: Iterable[int],
     query: str,
     work_out: Callable[[], SafeString],
     *,
     fresh: bool = False,
 ) -> tuple[SafeString, datetime | None]:
-    """The table for these clinics and this query, and when it was worked out (None when the
-    cache is off: then it is worked out now, every time). `fresh` works it out again and
-    keeps the new one (the page's Refresh link)."""
-    seconds = settings.DASHBOARD_CACHE_SECONDS
+    """The page's part for these clinics and this query, and when it was worked out (None
+    when the cache is off: then it is worked out now, every time). `fresh` works it out again
+    and keeps the new one (the page's Refresh link)."""
+    seconds = settings.STAFF_PAGE_CACHE_SECONDS
     if not seconds:
         return work_out(), None
     ids = sorted(set(clinic_ids))
     generations = cache.get_many([_generation_key(pk) for pk in ids])
     parts = [f"{pk}.{generations.get(_generation_key(pk), 0)}" for pk in ids]
     digest = hashlib.sha256(f"{query}|{get_language()}".encode()).hexdigest()[:32]
-    key = f"dashboard-table:v{VERSION}:{'-'.join(parts)}:{digest}"
+    key = f"staff-page:v{VERSION}:{page}:{'-'.join(parts)}:{digest}"
     kept = None if fresh else cache.get(key)
     if kept is not None:
         html, worked_out_at = kept

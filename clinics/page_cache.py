@@ -58,12 +58,13 @@ def part_cached(
     work_out: Callable[[], SafeString],
     *,
     fresh: bool = False,
+    keep: bool = True,
 ) -> tuple[SafeString, datetime | None]:
     """The page's part for these clinics and this query, and when it was worked out (None
-    when the cache is off: then it is worked out now, every time). `fresh` works it out again
-    and keeps the new one (the page's Refresh link)."""
+    when it was not kept: then it is worked out now). `fresh` works it out again and keeps
+    the new one (the page's Refresh link); `keep=False` neither reads nor keeps it."""
     seconds = settings.STAFF_PAGE_CACHE_SECONDS
-    if not seconds:
+    if not seconds or not keep:
         return work_out(), None
     ids = sorted(set(clinic_ids))
     generations = cache.get_many([_generation_key(pk) for pk in ids])

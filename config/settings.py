@@ -187,7 +187,9 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 # Sessions: 30 minutes idle (the expiry moves forward with every request) and 12 hours at
 # most from login (accounts.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# accounts.middleware.SessionLifetimeMiddleware saves a session in use once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = 60
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

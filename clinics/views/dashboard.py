@@ -32,17 +32,19 @@ def dashboard(request):
     query = _query(filters, page=page_number)
 
     def work_out():
-        return render_to_string("clinics/_dashboard_table.html", _table(request, filters))
+        context = {"form": form, **_table(request, filters)}
+        return render_to_string("clinics/_dashboard_table.html", context)
 
     table, as_of = page_cache.part_cached(
         "dashboard",
         [clinic.pk for clinic in clinics],
         query,
         work_out,
+        # A form with errors echoes what was typed: shown to this nurse only, never kept.
         fresh=request.GET.get("fresh") == "1",
+        keep=not form.is_bound or form.is_valid(),
     )
     context = {
-        "form": form,
         "table": table,
         "clinics": clinics,
         "csv_query": _query(filters),

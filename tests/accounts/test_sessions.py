@@ -2,6 +2,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories
@@ -61,3 +63,19 @@ def test_signing_in_again_starts_a_new_twelve_hours(client, patient):
         sign_in(client, patient.user)
         clock.shift(timedelta(minutes=20))
         assert is_signed_in(client)
+
+
+def test_a_session_in_use_is_written_at_most_once_a_minute(client, patient):
+    def session_writes() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert is_signed_in(client)
+        return sum('UPDATE "django_session"' in query["sql"] for query in captured)
+
+    with time_machine.travel("2026-03-01 08:00Z", tick=False) as clock:
+        sign_in(client, patient.user)  # written, and touched, at sign-in
+        clock.shift(timedelta(seconds=10))
+        assert session_writes() == 0
+        clock.shift(timedelta(seconds=51))
+        assert session_writes() == 1  # a minute since it was last written: its expiry moves
+        clock.shift(timedelta(seconds=10))
+        assert session_writes() == 0

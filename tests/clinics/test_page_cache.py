@@ -189,3 +189,10 @@ def test_a_dose_logged_shows_on_the_record_at_once(
 def test_a_kept_record_is_never_shown_to_another_clinics_nurse(nurse, other_nurse, treated):
     assert signed_in(nurse).get(record_url(treated)).status_code == 200
     assert signed_in(other_nurse).get(record_url(treated)).status_code == 404
+
+
+def test_a_filter_form_with_errors_is_never_kept_for_the_next_look(nurse, treated):
+    client = signed_in(nurse)
+    wrong = client.get(URL, {"cause": "not-a-cause"}).content.decode()
+    assert "not-a-cause" in wrong  # the form says what was wrong with it
+    assert "not-a-cause" not in client.get(URL).content.decode()

@@ -318,6 +318,7 @@ def test_the_number_of_queries_is_the_same_for_10_and_200_patients(verified_clie
         return counts
 
     _patients(clinic, nurse, 10, 0)
+    client.get(URL)  # the session's first look writes it; the next minute's do not
     at_10 = count_queries()
     _patients(clinic, nurse, 190, 10)
     at_200 = count_queries()

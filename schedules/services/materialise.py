@@ -8,17 +8,19 @@ beside a rebuild, adds no duplicate (2.10).
 """
 
 import json
+import multiprocessing
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 
 from schedules import scheduler
 from schedules.models import InjectionEvent, LabOrder, Prescription, PrescriptionPhase
-from schedules.specs import phase_spec
+from schedules.services.schedule import schedule_plan
 
 PHASE_FIELDS = (
     "pk",
@@ -37,7 +39,7 @@ PHASE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class _Phase:
-    """The columns of a PrescriptionPhase the plan needs; `phase_spec` reads it like a row."""
+    """The columns of a PrescriptionPhase the plan needs; `schedule_plan` reads it like a row."""
 
     pk: int
     prescription_id: int
@@ -67,6 +69,7 @@ def prescriptions_materialise(
     now: datetime,
     until: date | None = None,
     batch_size: int = 2000,
+    processes: int = 1,
 ) -> int:
     """Write the first events of prescriptions that have none yet; return how many.
 
@@ -74,12 +77,49 @@ def prescriptions_materialise(
     is given. A prescription that already has events is left to
     `prescription_schedule_rebuild`, which replays history; this path knows none. Each
     batch is one transaction that locks its prescriptions, in id order, as a rebuild does.
+
+    `processes` above 1 shares the batches out between that many forked processes, each
+    with its own connection, on PostgreSQL (elsewhere one process does it all). The
+    batches are disjoint, so the processes never wait on each other's locks, and each
+    batch is still its own transaction: what a rebuild racing them finds is the same. The
+    caller must not be inside a transaction, whose rows the processes could not see.
+    As with one process, a failure leaves the batches already committed, and running it
+    again finishes the rest.
     """
     ids = sorted(set(prescription_ids))
-    return sum(
-        _materialise_batch(ids[start : start + batch_size], now=now, until=until)
-        for start in range(0, len(ids), batch_size)
-    )
+    batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
+    if processes > 1 and len(batches) > 1 and connection.vendor == "postgresql":
+        return _materialise_in_processes(batches, now=now, until=until, processes=processes)
+    return _materialise_batches(batches, now, until)
+
+
+def _materialise_batches(batches: list[list[int]], now: datetime, until: date | None) -> int:
+    return sum(_materialise_batch(batch, now=now, until=until) for batch in batches)
+
+
+def _materialise_in_processes(
+    batches: list[list[int]], *, now: datetime, until: date | None, processes: int
+) -> int:
+    if connection.in_atomic_block:
+        raise RuntimeError(
+            "prescriptions_materialise with processes > 1 cannot run inside a transaction: "
+            "the other processes would not see its rows"
+        )
+    shares = [batches[k::processes] for k in range(min(processes, len(batches)))]
+    # A forked process must open its own connection, not share the parent's socket.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
+        counts = [pool.submit(_materialise_share, share, now, until) for share in shares]
+        return sum(count.result() for count in counts)
+
+
+def _materialise_share(batches: list[list[int]], now: datetime, until: date | None) -> int:
+    """One forked process's batches, on its own connection, closed when it is done."""
+    try:
+        return _materialise_batches(batches, now, until)
+    finally:
+        connections.close_all()
 
 
 def _materialise_batch(ids: list[int], *, now: datetime, until: date | None) -> int:
@@ -120,18 +160,14 @@ def _load(ids: list[int]) -> Iterable[tuple[tuple, list[_Phase]]]:
 def _plan(rx: tuple, phases: list[_Phase], now: datetime, until: date | None) -> _Plan:
     """What `prescription_schedule_rebuild` plans for a prescription without history."""
     pk, start_on, dose_time, time_zone, status = rx
-    zone = scheduler.zone_for(time_zone)
-    today = now.astimezone(zone).date()
-    if status == Prescription.Status.STOPPED:
-        return _Plan(pk, phases, [], today, start_on)
-    specs = [phase_spec(phase) for phase in phases]
-    ended = {i: phase.ended_on for i, phase in enumerate(phases) if phase.ended_on}
-    if until is None:
-        until = scheduler.horizon_until(
-            max(today, start_on), specs, start_on=start_on, phase_ended_on=ended
-        )
-    doses = scheduler.plan_doses(
-        specs, start_on=start_on, until=until, at=dose_time, zone=zone, phase_ended_on=ended
+    doses, until = schedule_plan(
+        phases=phases,
+        start_on=start_on,
+        dose_time=dose_time,
+        zone=scheduler.zone_for(time_zone),
+        stopped=status == Prescription.Status.STOPPED,
+        now=now,
+        until=until,
     )
     return _Plan(pk, phases, doses, until, start_on)
 

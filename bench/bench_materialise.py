@@ -6,19 +6,23 @@ constraints (measured in the same run), and the pure core under 5 microseconds a
 
 Uses its own PostgreSQL database, b12_bench unless --database names another (created if
 missing; its data is replaced), so two runs at once need two names.
-The machine is shared, so beside wall times it prints the CPU seconds of this process and
-of its PostgreSQL backend (read from /proc; the server is local), which others' work moves
-far less. --breakdown also COPYs into a bare heap and into the table without its keys.
+The machine is shared, so beside wall times it prints the CPU seconds of the job's Python
+processes and of their PostgreSQL backends (read from /proc; the server is local), which
+others' work moves far less. --processes (default 2, one per core of the target machine)
+is how many processes share the job; the floor is one COPY stream, as a plain bulk load is.
+--breakdown also COPYs into a bare heap and into the table without its keys.
 Run: .venv/bin/python bench/bench_materialise.py [--patients 100000] [--batch-size 2000]
-     [--breakdown] [--database b12_bench]
+     [--processes 2] [--breakdown] [--database b12_bench]
 """
 
 import argparse
 import json
 import os
 import random
+import resource
 import sys
 import tempfile
+import threading
 import time as clock
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -137,11 +141,7 @@ def _server_cpu() -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _process_cpu(pid)
 
 
 def _cpu_delta(before: float | None) -> float | None:
@@ -232,7 +232,7 @@ def _phase_row(phase: tuple, prescription: int, ended_on: date | None) -> tuple:
     return (prescription, ended_on, *values.values())
 
 
-def _job(prescriptions: list[int], batch_size: int) -> dict:
+def _job(prescriptions: list[int], batch_size: int, processes: int) -> dict:
     from django.db import connection
 
     from schedules.models import LabOrder
@@ -240,20 +240,85 @@ def _job(prescriptions: list[int], batch_size: int) -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")
-    server = _server_cpu()
+    backends = _BackendCPU(connection.settings_dict["NAME"])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall, cpu = clock.perf_counter(), clock.process_time()
-    rows = prescriptions_materialise(
-        prescription_ids=prescriptions, now=NOW, until=UNTIL, batch_size=batch_size
-    )
+    with backends:
+        rows = prescriptions_materialise(
+            prescription_ids=prescriptions,
+            now=NOW,
+            until=UNTIL,
+            batch_size=batch_size,
+            processes=processes,
+        )
     wall, cpu = clock.perf_counter() - wall, clock.process_time() - cpu
-    server = _cpu_delta(server)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     return {
         "rows": rows,
         "wall": wall,
         "cpu": cpu,
-        "server": server,
+        "server": backends.seconds,
         "labs": LabOrder.objects.count(),
     }
+
+
+class _BackendCPU(threading.Thread):
+    """CPU seconds of every PostgreSQL backend on the bench database while the job runs.
+
+    With processes the job's work is done by backends that come and go, so a thread on its
+    own connection reads, every few hundredths of a second, the CPU of each backend on this
+    database (pg_stat_activity and /proc; the server is local), and sums each one's growth
+    since first seen. A backend's last few hundredths of a second before it exits can be
+    missed; None when /proc cannot be read."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(daemon=True)
+        self.database, self.stop, self.first, self.last = database, threading.Event(), {}, {}
+        self.failed = False
+
+    def __enter__(self) -> "_BackendCPU":
+        self.conn = psycopg.connect(f"{SERVER_URL}/{self.database}", autocommit=True)
+        self._sample()
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.join()
+        self._sample()
+        self.conn.close()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.02):
+            self._sample()
+
+    def _sample(self) -> None:
+        pids = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+        for (pid,) in pids:
+            seconds = _process_cpu(pid)
+            if seconds is None:
+                self.failed = self.failed or pid not in self.last
+                continue
+            self.first.setdefault(pid, seconds)
+            self.last[pid] = seconds
+
+    @property
+    def seconds(self) -> float | None:
+        if self.failed:
+            return None
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+def _process_cpu(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -396,8 +461,8 @@ def _report(args, setup: float, job: dict, floor: dict, core: dict, load: tuple)
         ("job: events written", f"{rows:,}", "", ""),
         ("job: lab orders written", f"{job['labs']:,}", "", ""),
         ("job: doses/s", f"{rows / job['wall']:,.0f}", "", ""),
-        ("job: CPU in this process (Python)", _seconds(job["cpu"]), "", ""),
-        ("job: CPU in the PostgreSQL backend", _seconds(job["server"]), "", ""),
+        ("job: CPU in Python (this process and its workers)", _seconds(job["cpu"]), "", ""),
+        ("job: CPU in the PostgreSQL backends", _seconds(job["server"]), "", ""),
     ]
     for label, run in floor["runs"].items():
         lines.append((f"COPY: {label}, wall", f"{run['wall']:.1f} s", "", ""))
@@ -425,7 +490,8 @@ def _report(args, setup: float, job: dict, floor: dict, core: dict, load: tuple)
     print(
         f"{args.patients:,} patients round-robin over the 12 library protocols, "
         f"{len(ZONES)} time zones, starts {FIRST_START} + 0-{START_DAYS - 1} days, until "
-        f"{UNTIL}; batch {args.batch_size}; {os.cpu_count()} CPUs; load average "
+        f"{UNTIL}; batch {args.batch_size}; {args.processes} job processes; "
+        f"{os.cpu_count()} CPUs; load average "
         f"{load[0]:.1f} at start, {load[1]:.1f} at end; floor dump {floor['bytes'] / 1e6:,.0f} MB"
     )
     width = max(len(label) for label, *_ in lines)
@@ -444,6 +510,12 @@ def main() -> None:
         help="also COPY into a bare heap and into the table without its foreign keys",
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="processes sharing the job's batches (prescriptions_materialise(processes=))",
+    )
+    parser.add_argument(
         "--database",
         default=DATABASE,
         help="the PostgreSQL database the benchmark owns (created if missing, data replaced)",
@@ -460,7 +532,7 @@ def main() -> None:
     started = clock.perf_counter()
     prescriptions = _setup(people)
     setup = clock.perf_counter() - started
-    job = _job(prescriptions, args.batch_size)
+    job = _job(prescriptions, args.batch_size, args.processes)
     floor = _floor(job["rows"], args.batch_size, args.breakdown)
     core = _core(people)
     if core["doses"] != job["rows"]:

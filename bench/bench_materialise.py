@@ -353,7 +353,8 @@ def _floor(rows: int, batch_size: int, breakdown: bool) -> dict:
     runs = FLOOR_RUNS if breakdown else FLOOR_RUNS[2:]
     with connection.cursor() as cursor, tempfile.TemporaryFile() as dump:
         with cursor.cursor.copy(
-            f"COPY (SELECT {EVENT_COLUMNS} FROM schedules_injectionevent ORDER BY id) TO STDOUT"
+            f"COPY (SELECT {EVENT_COLUMNS} FROM schedules_injectionevent "
+            "ORDER BY prescription_id, id) TO STDOUT"
         ) as copy:
             for chunk in copy:
                 dump.write(chunk)
@@ -366,8 +367,8 @@ def _floor(rows: int, batch_size: int, breakdown: bool) -> dict:
 
 
 def _batch_spans(cursor, dump, batch_size: int) -> list[tuple[int, int]]:
-    """Where each job batch's rows start and end in the dump (it is ordered by id, and the
-    job wrote its batches in prescription id order)."""
+    """Where each job batch's rows start and end in the dump (ordered by prescription, as
+    the batches are: with processes, the ids of two batches written at once interleave)."""
     cursor.execute(
         "SELECT count(*) FROM schedules_injectionevent GROUP BY prescription_id "
         "ORDER BY prescription_id"

@@ -4,7 +4,10 @@
 lab orders and `planned_until` that `prescription_schedule_rebuild` would give each one, with
 a few queries a batch instead of a few a prescription. On PostgreSQL the rows go through COPY
 into a temporary table, then `INSERT ... ON CONFLICT DO NOTHING`, so running it twice, or
-beside a rebuild, adds no duplicate (2.10).
+beside a rebuild, adds no duplicate (2.10). The plan is the rebuild's own (`schedule_plan`),
+without history. On PostgreSQL the batches can be shared between processes, one per core:
+most of the work is the server's (inserting, indexing, checking foreign keys), and each
+process has its own server backend.
 """
 
 import json
@@ -78,46 +81,52 @@ def prescriptions_materialise(
     `prescription_schedule_rebuild`, which replays history; this path knows none. Each
     batch is one transaction that locks its prescriptions, in id order, as a rebuild does.
 
-    `processes` above 1 shares the batches out between that many forked processes, each
-    with its own connection, on PostgreSQL (elsewhere one process does it all). The
-    batches are disjoint, so the processes never wait on each other's locks, and each
-    batch is still its own transaction: what a rebuild racing them finds is the same. The
-    caller must not be inside a transaction, whose rows the processes could not see.
-    As with one process, a failure leaves the batches already committed, and running it
-    again finishes the rest.
+    `processes` above 1 splits the ids into that many equal ranges (no more than there are
+    batches), each materialised in batches by a forked process on its own connection, on
+    PostgreSQL (elsewhere one process does it all). The ranges are disjoint, so the
+    processes never wait on each other's locks, and each batch is still its own
+    transaction: what a rebuild racing them finds is the same. The caller must not be
+    inside a transaction, whose rows the processes could not see. As with one process, a
+    failure leaves the batches already committed, and running it again finishes the rest.
     """
     ids = sorted(set(prescription_ids))
-    batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
-    if processes > 1 and len(batches) > 1 and connection.vendor == "postgresql":
-        return _materialise_in_processes(batches, now=now, until=until, processes=processes)
-    return _materialise_batches(batches, now, until)
+    shares = min(processes, -(-len(ids) // batch_size))
+    if shares > 1 and connection.vendor == "postgresql":
+        return _materialise_in_processes(
+            ids, now=now, until=until, batch_size=batch_size, shares=shares
+        )
+    return _materialise_range(ids, now, until, batch_size)
 
 
-def _materialise_batches(batches: list[list[int]], now: datetime, until: date | None) -> int:
-    return sum(_materialise_batch(batch, now=now, until=until) for batch in batches)
+def _materialise_range(ids: list[int], now: datetime, until: date | None, batch_size: int) -> int:
+    return sum(
+        _materialise_batch(ids[start : start + batch_size], now=now, until=until)
+        for start in range(0, len(ids), batch_size)
+    )
 
 
 def _materialise_in_processes(
-    batches: list[list[int]], *, now: datetime, until: date | None, processes: int
+    ids: list[int], *, now: datetime, until: date | None, batch_size: int, shares: int
 ) -> int:
+    """Each process takes one of `shares` equal ranges of ids, in batches."""
     if connection.in_atomic_block:
         raise RuntimeError(
             "prescriptions_materialise with processes > 1 cannot run inside a transaction: "
             "the other processes would not see its rows"
         )
-    shares = [batches[k::processes] for k in range(min(processes, len(batches)))]
+    ranges = [ids[k * len(ids) // shares : (k + 1) * len(ids) // shares] for k in range(shares)]
     # A forked process must open its own connection, not share the parent's socket.
     connections.close_all()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
-        counts = [pool.submit(_materialise_share, share, now, until) for share in shares]
+    with ProcessPoolExecutor(max_workers=shares, mp_context=context) as pool:
+        counts = [pool.submit(_materialise_share, part, now, until, batch_size) for part in ranges]
         return sum(count.result() for count in counts)
 
 
-def _materialise_share(batches: list[list[int]], now: datetime, until: date | None) -> int:
-    """One forked process's batches, on its own connection, closed when it is done."""
+def _materialise_share(ids: list[int], now: datetime, until: date | None, batch_size: int) -> int:
+    """One forked process's range, on its own connection, closed when it is done."""
     try:
-        return _materialise_batches(batches, now, until)
+        return _materialise_range(ids, now, until, batch_size)
     finally:
         connections.close_all()
 

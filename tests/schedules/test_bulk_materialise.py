@@ -226,7 +226,7 @@ def test_a_rebuild_racing_the_bulk_path_leaves_one_set_of_events(prescriptions, 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="the processes share the work on PostgreSQL")
 def test_two_processes_give_the_same_events_as_one_and_again_add_nothing(prescriptions, rebuilt):
     """Committed data (transaction=True): the forked processes read it on their own
-    connections. Batches of 3 over 14 prescriptions: 5 batches, shared out 3 and 2."""
+    connections. 14 prescriptions in two ranges of 7, each in batches of 3."""
     added = prescriptions_materialise(
         prescription_ids=prescriptions, now=NOW, batch_size=3, processes=2
     )

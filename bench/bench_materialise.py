@@ -251,7 +251,7 @@ def _job(prescriptions: list[int], batch_size: int, processes: int) -> dict:
             batch_size=batch_size,
             processes=processes,
         )
-    wall, cpu = clock.perf_counter() - wall, clock.process_time() - cpu
+    wall, cpu = clock.perf_counter() - wall, clock.process_time() - cpu - backends.own_cpu
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu += (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     return {
@@ -270,12 +270,12 @@ class _BackendCPU(threading.Thread):
     own connection reads, every few hundredths of a second, the CPU of each backend on this
     database (pg_stat_activity and /proc; the server is local), and sums each one's growth
     since first seen. A backend's last few hundredths of a second before it exits can be
-    missed; None when /proc cannot be read."""
+    missed; None when /proc cannot be read. Its own CPU (`own_cpu`) is not the job's."""
 
     def __init__(self, database: str) -> None:
         super().__init__(daemon=True)
         self.database, self.stop, self.first, self.last = database, threading.Event(), {}, {}
-        self.failed = False
+        self.failed, self.own_cpu = False, 0.0
 
     def __enter__(self) -> "_BackendCPU":
         self.conn = psycopg.connect(f"{SERVER_URL}/{self.database}", autocommit=True)
@@ -292,6 +292,7 @@ class _BackendCPU(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(0.02):
             self._sample()
+        self.own_cpu = clock.thread_time()
 
     def _sample(self) -> None:
         pids = self.conn.execute(

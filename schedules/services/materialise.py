@@ -86,7 +86,8 @@ def prescriptions_materialise(
     PostgreSQL (elsewhere one process does it all). The ranges are disjoint, so the
     processes never wait on each other's locks, and each batch is still its own
     transaction: what a rebuild racing them finds is the same. The caller must not be
-    inside a transaction, whose rows the processes could not see. As with one process, a
+    inside a transaction, whose rows the processes could not see; its connection is closed
+    before the fork (Django opens a new one when next needed). As with one process, a
     failure leaves the batches already committed, and running it again finishes the rest.
     """
     ids = sorted(set(prescription_ids))

@@ -4,20 +4,25 @@ The issue's targets: the whole job for 100,000 patients within 2 minutes on this
 machine, within 3x of a plain COPY of the same rows into a table with the same indexes and
 constraints (measured in the same run), and the pure core under 5 microseconds a dose.
 
-Uses its own PostgreSQL database, b12_bench (created if missing; its data is replaced).
-The machine is shared, so beside wall times it prints the CPU seconds of this process and
-of its PostgreSQL backend (read from /proc; the server is local), which others' work moves
-far less. --breakdown also COPYs into a bare heap and into the table without its keys.
+Uses its own PostgreSQL database, b12_bench unless --database names another (created if
+missing; its data is replaced), so two runs at once need two names.
+The machine is shared, so beside wall times it prints the CPU seconds of the job's Python
+processes and of their PostgreSQL backends (read from /proc; the server is local), which
+others' work moves far less. --processes (default 2, one per core of the target machine)
+is how many processes share the job; the floor is one COPY stream, as a plain bulk load is.
+--breakdown also COPYs into a bare heap and into the table without its keys.
 Run: .venv/bin/python bench/bench_materialise.py [--patients 100000] [--batch-size 2000]
-     [--breakdown]
+     [--processes 2] [--breakdown] [--database b12_bench]
 """
 
 import argparse
 import json
 import os
 import random
+import resource
 import sys
 import tempfile
+import threading
 import time as clock
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,7 +34,6 @@ sys.path.insert(0, str(ROOT))
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
 DATABASE = "b12_bench"
-os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost")
@@ -83,17 +87,17 @@ PHASE_COLUMNS = [
 ]
 
 
-def _create_database(*, again: bool = False) -> None:
+def _create_database(database: str, *, again: bool = False) -> None:
     with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
         if again:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
         if exists.fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+            conn.execute(f'CREATE DATABASE "{database}"')
 
 
-def _migrate() -> None:
-    """Migrate b12_bench; a database migrated by an older checkout whose history no longer
+def _migrate(database: str) -> None:
+    """Migrate the bench database; a database migrated by an older checkout whose history no longer
     fits the migrations is dropped and made again (its data is the benchmark's alone)."""
     from django.core.management import call_command
     from django.db import connections
@@ -103,7 +107,7 @@ def _migrate() -> None:
         call_command("migrate", verbosity=0)
     except InconsistentMigrationHistory:
         connections.close_all()
-        _create_database(again=True)
+        _create_database(database, again=True)
         call_command("migrate", verbosity=0)
 
 
@@ -137,11 +141,7 @@ def _server_cpu() -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _process_cpu(pid)
 
 
 def _cpu_delta(before: float | None) -> float | None:
@@ -232,7 +232,7 @@ def _phase_row(phase: tuple, prescription: int, ended_on: date | None) -> tuple:
     return (prescription, ended_on, *values.values())
 
 
-def _job(prescriptions: list[int], batch_size: int) -> dict:
+def _job(prescriptions: list[int], batch_size: int, processes: int) -> dict:
     from django.db import connection
 
     from schedules.models import LabOrder
@@ -240,20 +240,86 @@ def _job(prescriptions: list[int], batch_size: int) -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")
-    server = _server_cpu()
+    backends = _BackendCPU(connection.settings_dict["NAME"])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall, cpu = clock.perf_counter(), clock.process_time()
-    rows = prescriptions_materialise(
-        prescription_ids=prescriptions, now=NOW, until=UNTIL, batch_size=batch_size
-    )
-    wall, cpu = clock.perf_counter() - wall, clock.process_time() - cpu
-    server = _cpu_delta(server)
+    with backends:
+        rows = prescriptions_materialise(
+            prescription_ids=prescriptions,
+            now=NOW,
+            until=UNTIL,
+            batch_size=batch_size,
+            processes=processes,
+        )
+    wall, cpu = clock.perf_counter() - wall, clock.process_time() - cpu - backends.own_cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     return {
         "rows": rows,
         "wall": wall,
         "cpu": cpu,
-        "server": server,
+        "server": backends.seconds,
         "labs": LabOrder.objects.count(),
     }
+
+
+class _BackendCPU(threading.Thread):
+    """CPU seconds of every PostgreSQL backend on the bench database while the job runs.
+
+    With processes the job's work is done by backends that come and go, so a thread on its
+    own connection reads, every few hundredths of a second, the CPU of each backend on this
+    database (pg_stat_activity and /proc; the server is local), and sums each one's growth
+    since first seen. A backend's last few hundredths of a second before it exits can be
+    missed; None when /proc cannot be read. Its own CPU (`own_cpu`) is not the job's."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(daemon=True)
+        self.database, self.stop, self.first, self.last = database, threading.Event(), {}, {}
+        self.failed, self.own_cpu = False, 0.0
+
+    def __enter__(self) -> "_BackendCPU":
+        self.conn = psycopg.connect(f"{SERVER_URL}/{self.database}", autocommit=True)
+        self._sample()
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.join()
+        self._sample()
+        self.conn.close()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.02):
+            self._sample()
+        self.own_cpu = clock.thread_time()
+
+    def _sample(self) -> None:
+        pids = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        ).fetchall()
+        for (pid,) in pids:
+            seconds = _process_cpu(pid)
+            if seconds is None:
+                self.failed = self.failed or pid not in self.last
+                continue
+            self.first.setdefault(pid, seconds)
+            self.last[pid] = seconds
+
+    @property
+    def seconds(self) -> float | None:
+        if self.failed:
+            return None
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+def _process_cpu(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -269,7 +335,7 @@ FLOOR_RUNS = [
     FloorRun(
         "heap only (no index, no constraint)", "INCLUDING DEFAULTS INCLUDING IDENTITY", False, False
     ),
-    FloorRun("+ the 7 indexes and 3 checks", FULL, False, False),
+    FloorRun("+ its indexes and checks", FULL, False, False),
     FloorRun("+ the 3 deferred foreign keys, one COPY", FULL, True, False),
     FloorRun("+ the 3 deferred foreign keys, a COPY per batch", FULL, True, True),
 ]
@@ -277,7 +343,7 @@ FLOOR_RUNS = [
 
 def _floor(rows: int, batch_size: int, breakdown: bool) -> dict:
     """The same rows COPYed into an empty table built LIKE the events table INCLUDING ALL
-    (its 7 indexes with the primary key and the unique constraint, its check constraints,
+    (its indexes with the primary key and the unique constraint, its check constraints,
     identity and defaults) plus its 3 deferred foreign keys, which LIKE does not copy: once
     in one COPY and one transaction, once in a COPY and a commit per job batch. The floor
     is the faster of the two. Only the COPY and its commit (where the deferred keys are
@@ -288,7 +354,8 @@ def _floor(rows: int, batch_size: int, breakdown: bool) -> dict:
     runs = FLOOR_RUNS if breakdown else FLOOR_RUNS[2:]
     with connection.cursor() as cursor, tempfile.TemporaryFile() as dump:
         with cursor.cursor.copy(
-            f"COPY (SELECT {EVENT_COLUMNS} FROM schedules_injectionevent ORDER BY id) TO STDOUT"
+            f"COPY (SELECT {EVENT_COLUMNS} FROM schedules_injectionevent "
+            "ORDER BY prescription_id, id) TO STDOUT"
         ) as copy:
             for chunk in copy:
                 dump.write(chunk)
@@ -301,8 +368,8 @@ def _floor(rows: int, batch_size: int, breakdown: bool) -> dict:
 
 
 def _batch_spans(cursor, dump, batch_size: int) -> list[tuple[int, int]]:
-    """Where each job batch's rows start and end in the dump (it is ordered by id, and the
-    job wrote its batches in prescription id order)."""
+    """Where each job batch's rows start and end in the dump (ordered by prescription, as
+    the batches are: with processes, the ids of two batches written at once interleave)."""
     cursor.execute(
         "SELECT count(*) FROM schedules_injectionevent GROUP BY prescription_id "
         "ORDER BY prescription_id"
@@ -396,8 +463,8 @@ def _report(args, setup: float, job: dict, floor: dict, core: dict, load: tuple)
         ("job: events written", f"{rows:,}", "", ""),
         ("job: lab orders written", f"{job['labs']:,}", "", ""),
         ("job: doses/s", f"{rows / job['wall']:,.0f}", "", ""),
-        ("job: CPU in this process (Python)", _seconds(job["cpu"]), "", ""),
-        ("job: CPU in the PostgreSQL backend", _seconds(job["server"]), "", ""),
+        ("job: CPU in Python (this process and its workers)", _seconds(job["cpu"]), "", ""),
+        ("job: CPU in the PostgreSQL backends", _seconds(job["server"]), "", ""),
     ]
     for label, run in floor["runs"].items():
         lines.append((f"COPY: {label}, wall", f"{run['wall']:.1f} s", "", ""))
@@ -425,7 +492,8 @@ def _report(args, setup: float, job: dict, floor: dict, core: dict, load: tuple)
     print(
         f"{args.patients:,} patients round-robin over the 12 library protocols, "
         f"{len(ZONES)} time zones, starts {FIRST_START} + 0-{START_DAYS - 1} days, until "
-        f"{UNTIL}; batch {args.batch_size}; {os.cpu_count()} CPUs; load average "
+        f"{UNTIL}; batch {args.batch_size}; {args.processes} job processes; "
+        f"{os.cpu_count()} CPUs; load average "
         f"{load[0]:.1f} at start, {load[1]:.1f} at end; floor dump {floor['bytes'] / 1e6:,.0f} MB"
     )
     width = max(len(label) for label, *_ in lines)
@@ -443,16 +511,30 @@ def main() -> None:
         action="store_true",
         help="also COPY into a bare heap and into the table without its foreign keys",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="processes sharing the job's batches (prescriptions_materialise(processes=))",
+    )
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="the PostgreSQL database the benchmark owns (created if missing, data replaced)",
+    )
     args = parser.parse_args()
-    _create_database()
+    if not args.database.replace("_", "").isalnum():
+        parser.error(f"--database {args.database!r}: letters, digits and underscores only")
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{args.database}"
+    _create_database(args.database)
     django.setup()
-    _migrate()
+    _migrate(args.database)
     load_at_start = os.getloadavg()[0]
     people = _people(args.patients)
     started = clock.perf_counter()
     prescriptions = _setup(people)
     setup = clock.perf_counter() - started
-    job = _job(prescriptions, args.batch_size)
+    job = _job(prescriptions, args.batch_size, args.processes)
     floor = _floor(job["rows"], args.batch_size, args.breakdown)
     core = _core(people)
     if core["doses"] != job["rows"]:

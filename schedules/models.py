@@ -326,13 +326,19 @@ class InjectionEvent(models.Model):
         LEFT_BUTTOCK = "left_buttock", _("Left buttock (upper outer quadrant)")
         RIGHT_BUTTOCK = "right_buttock", _("Right buttock (upper outer quadrant)")
 
-    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="events")
-    phase = models.ForeignKey(PrescriptionPhase, on_delete=models.CASCADE, related_name="events")
+    # The three foreign keys and due_at have no index of their own: the indexes in Meta
+    # serve them, and each index is paid for on every one of the many rows a schedule writes.
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
+    phase = models.ForeignKey(
+        PrescriptionPhase, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     sequence = models.PositiveIntegerField(help_text=_("0-based number of the dose in its phase"))
     amount = models.DecimalField(max_digits=7, decimal_places=1)
     unit = models.CharField(max_length=10)
     route = models.CharField(max_length=12, choices=Route.choices)
-    due_at = models.DateTimeField(db_index=True)
+    due_at = models.DateTimeField()
     due_on = models.DateField(help_text=_("the local date the dose is planned for"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     given_at = models.DateTimeField(null=True, blank=True)
@@ -343,7 +349,12 @@ class InjectionEvent(models.Model):
     lot = models.CharField(max_length=40, blank=True)
     notes = models.TextField(blank=True)
     logged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     logged_at = models.DateTimeField(null=True, blank=True)
     # A dose skipped because the clinic paused the treatment: the local date it resumed, from
@@ -354,8 +365,10 @@ class InjectionEvent(models.Model):
         ordering = ["due_at"]
         constraints = [
             # Rebuilding a schedule twice, or in two processes at once, cannot duplicate a dose.
+            # Phase first: its index also serves `phase.events` and the check PostgreSQL makes
+            # when a phase is deleted; a prescription's events are found by event_rx_status_due.
             models.UniqueConstraint(
-                fields=["prescription", "phase", "sequence"], name="event_unique_per_phase_dose"
+                fields=["phase", "sequence", "prescription"], name="event_unique_per_phase_dose"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["planned", "taken", "skipped", "missed", "cancelled"]),
@@ -367,7 +380,20 @@ class InjectionEvent(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["prescription", "status", "due_at"], name="event_rx_status_due")
+            # A prescription's events: its pages, the rebuild, and deleting a prescription.
+            models.Index(fields=["prescription", "status", "due_at"], name="event_rx_status_due"),
+            # Planned doses falling due across every prescription: the missed-dose sweep and
+            # reminder planning. Doses already recorded leave this index.
+            models.Index(
+                fields=["due_at"], condition=Q(status="planned"), name="event_planned_due"
+            ),
+            # Who logged a dose: only for the PROTECT check when a user is deleted. Planned
+            # doses (nearly every row written) have no one yet and stay out of it.
+            models.Index(
+                fields=["logged_by"],
+                condition=Q(logged_by__isnull=False),
+                name="event_logged_by",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -409,8 +435,9 @@ class LabOrder(models.Model):
         RESULTED = "resulted", _("resulted")
         CANCELLED = "cancelled", _("cancelled")
 
+    # Indexed by lab_order_unique_due, whose first column it is.
     prescription = models.ForeignKey(
-        Prescription, on_delete=models.CASCADE, related_name="lab_orders"
+        Prescription, on_delete=models.CASCADE, related_name="lab_orders", db_index=False
     )
     due_on = models.DateField()
     tests = models.JSONField(default=list)
@@ -443,7 +470,10 @@ class LabResult(models.Model):
         FINE_NEEDLE = "fine_needle", _("25-50: fine needle, press 5-10 minutes")
         STANDARD = "standard", _("standard injection")
 
-    patient = models.ForeignKey("clinics.Patient", on_delete=models.PROTECT, related_name="labs")
+    # Indexed by labresult_patient_taken, whose first column it is.
+    patient = models.ForeignKey(
+        "clinics.Patient", on_delete=models.PROTECT, related_name="labs", db_index=False
+    )
     order = models.ForeignKey(
         LabOrder, on_delete=models.SET_NULL, null=True, blank=True, related_name="results"
     )

@@ -4,21 +4,26 @@
 lab orders and `planned_until` that `prescription_schedule_rebuild` would give each one, with
 a few queries a batch instead of a few a prescription. On PostgreSQL the rows go through COPY
 into a temporary table, then `INSERT ... ON CONFLICT DO NOTHING`, so running it twice, or
-beside a rebuild, adds no duplicate (2.10).
+beside a rebuild, adds no duplicate (2.10). The plan is the rebuild's own (`schedule_plan`),
+without history. On PostgreSQL the batches can be shared between processes, one per core:
+most of the work is the server's (inserting, indexing, checking foreign keys), and each
+process has its own server backend.
 """
 
 import json
+import multiprocessing
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 
 from schedules import scheduler
 from schedules.models import InjectionEvent, LabOrder, Prescription, PrescriptionPhase
-from schedules.specs import phase_spec
+from schedules.services.schedule import schedule_plan
 
 PHASE_FIELDS = (
     "pk",
@@ -37,7 +42,7 @@ PHASE_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class _Phase:
-    """The columns of a PrescriptionPhase the plan needs; `phase_spec` reads it like a row."""
+    """The columns of a PrescriptionPhase the plan needs; `schedule_plan` reads it like a row."""
 
     pk: int
     prescription_id: int
@@ -67,6 +72,7 @@ def prescriptions_materialise(
     now: datetime,
     until: date | None = None,
     batch_size: int = 2000,
+    processes: int = 1,
 ) -> int:
     """Write the first events of prescriptions that have none yet; return how many.
 
@@ -74,12 +80,56 @@ def prescriptions_materialise(
     is given. A prescription that already has events is left to
     `prescription_schedule_rebuild`, which replays history; this path knows none. Each
     batch is one transaction that locks its prescriptions, in id order, as a rebuild does.
+
+    `processes` above 1 splits the ids into that many equal ranges (no more than there are
+    batches), each materialised in batches by a forked process on its own connection, on
+    PostgreSQL (elsewhere one process does it all). The ranges are disjoint, so the
+    processes never wait on each other's locks, and each batch is still its own
+    transaction: what a rebuild racing them finds is the same. The caller must not be
+    inside a transaction, whose rows the processes could not see; its connection is closed
+    before the fork (Django opens a new one when next needed). As with one process, a
+    failure leaves the batches already committed, and running it again finishes the rest.
     """
     ids = sorted(set(prescription_ids))
+    shares = min(processes, -(-len(ids) // batch_size))
+    if shares > 1 and connection.vendor == "postgresql":
+        return _materialise_in_processes(
+            ids, now=now, until=until, batch_size=batch_size, shares=shares
+        )
+    return _materialise_range(ids, now, until, batch_size)
+
+
+def _materialise_range(ids: list[int], now: datetime, until: date | None, batch_size: int) -> int:
     return sum(
         _materialise_batch(ids[start : start + batch_size], now=now, until=until)
         for start in range(0, len(ids), batch_size)
     )
+
+
+def _materialise_in_processes(
+    ids: list[int], *, now: datetime, until: date | None, batch_size: int, shares: int
+) -> int:
+    """Each process takes one of `shares` equal ranges of ids, in batches."""
+    if connection.in_atomic_block:
+        raise RuntimeError(
+            "prescriptions_materialise with processes > 1 cannot run inside a transaction: "
+            "the other processes would not see its rows"
+        )
+    ranges = [ids[k * len(ids) // shares : (k + 1) * len(ids) // shares] for k in range(shares)]
+    # A forked process must open its own connection, not share the parent's socket.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=shares, mp_context=context) as pool:
+        counts = [pool.submit(_materialise_share, part, now, until, batch_size) for part in ranges]
+        return sum(count.result() for count in counts)
+
+
+def _materialise_share(ids: list[int], now: datetime, until: date | None, batch_size: int) -> int:
+    """One forked process's range, on its own connection, closed when it is done."""
+    try:
+        return _materialise_range(ids, now, until, batch_size)
+    finally:
+        connections.close_all()
 
 
 def _materialise_batch(ids: list[int], *, now: datetime, until: date | None) -> int:
@@ -120,18 +170,14 @@ def _load(ids: list[int]) -> Iterable[tuple[tuple, list[_Phase]]]:
 def _plan(rx: tuple, phases: list[_Phase], now: datetime, until: date | None) -> _Plan:
     """What `prescription_schedule_rebuild` plans for a prescription without history."""
     pk, start_on, dose_time, time_zone, status = rx
-    zone = scheduler.zone_for(time_zone)
-    today = now.astimezone(zone).date()
-    if status == Prescription.Status.STOPPED:
-        return _Plan(pk, phases, [], today, start_on)
-    specs = [phase_spec(phase) for phase in phases]
-    ended = {i: phase.ended_on for i, phase in enumerate(phases) if phase.ended_on}
-    if until is None:
-        until = scheduler.horizon_until(
-            max(today, start_on), specs, start_on=start_on, phase_ended_on=ended
-        )
-    doses = scheduler.plan_doses(
-        specs, start_on=start_on, until=until, at=dose_time, zone=zone, phase_ended_on=ended
+    doses, until = schedule_plan(
+        phases=phases,
+        start_on=start_on,
+        dose_time=dose_time,
+        zone=scheduler.zone_for(time_zone),
+        stopped=status == Prescription.Status.STOPPED,
+        now=now,
+        until=until,
     )
     return _Plan(pk, phases, doses, until, start_on)
 

@@ -1,7 +1,9 @@
 """Materialising a prescription's injection events and lab orders (2.6, 2.8, 2.10, 3)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -9,6 +11,7 @@ from schedules import scheduler
 from schedules.models import (
     InjectionEvent,
     LabOrder,
+    PhaseFields,
     Prescription,
     PrescriptionPhase,
     ScheduleChange,
@@ -48,7 +51,15 @@ def prescription_schedule_rebuild(
     phases = list(rx.phases.order_by("position"))
     zone = scheduler.zone_for(rx.time_zone)
     events = list(rx.events.all())
-    plan, until = _plan(rx, phases, events, zone, now)
+    plan, until = schedule_plan(
+        phases=phases,
+        start_on=rx.start_on,
+        dose_time=rx.dose_time,
+        zone=zone,
+        stopped=rx.status == Prescription.Status.STOPPED,
+        now=now,
+        history=_history(events, phases, zone),
+    )
     result = _apply(rx, phases, events, plan, now)
     _sync_lab_orders(rx, until)
     Prescription.objects.filter(pk=rx.pk).update(planned_until=until)
@@ -65,21 +76,47 @@ def prescription_schedule_rebuild(
     return RebuildResult(result.added, result.updated, result.cancelled, until)
 
 
-def _plan(rx, phases, events, zone, now):
+def _history(events, phases, zone) -> list[scheduler.Occurrence]:
     index_of = {phase.pk: i for i, phase in enumerate(phases)}
-    history = [
+    return [
         occurrence(event, phase_index=index_of[event.phase_id], zone=zone)
         for event in events
         if event.status in HISTORY_STATUSES
     ]
-    specs = [phase_spec(phase) for phase in phases]
-    ended = {i: phase.ended_on for i, phase in enumerate(phases) if phase.ended_on}
+
+
+def schedule_plan(
+    *,
+    phases: Sequence[PhaseFields],
+    start_on: date,
+    dose_time: time,
+    zone: ZoneInfo,
+    stopped: bool,
+    now: datetime,
+    history: Sequence[scheduler.Occurrence] = (),
+    until: date | None = None,
+) -> tuple[list[scheduler.PlannedDose], date]:
+    """The doses a prescription's phases plan and the day they run to.
+
+    `phases` are in position order: PrescriptionPhase rows, or any rows with their columns
+    (the bulk path reads only those it needs). The rebuild passes what really happened;
+    the bulk path for fresh prescriptions (`prescriptions_materialise`) passes no history
+    and may fix `until`. Without `until` the horizon is the rolling one of 2.6. A stopped
+    prescription plans nothing and is planned up to today. An open phase a clinician ended
+    stops on its `ended_on` (2.7).
+    """
     today = now.astimezone(zone).date()
-    if rx.status == Prescription.Status.STOPPED:
+    if stopped:
         return [], today
-    kwargs = {"start_on": rx.start_on, "history": history, "phase_ended_on": ended}
-    until = scheduler.horizon_until(max(today, rx.start_on), specs, **kwargs)
-    plan = scheduler.plan_doses(specs, until=until, at=rx.dose_time, zone=zone, **kwargs)
+    specs = [phase_spec(phase) for phase in phases]
+    kwargs = {
+        "start_on": start_on,
+        "history": history,
+        "phase_ended_on": {i: phase.ended_on for i, phase in enumerate(phases) if phase.ended_on},
+    }
+    if until is None:
+        until = scheduler.horizon_until(max(today, start_on), specs, **kwargs)
+    plan = scheduler.plan_doses(specs, until=until, at=dose_time, zone=zone, **kwargs)
     return plan, until
 
 

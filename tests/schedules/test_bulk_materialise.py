@@ -187,11 +187,14 @@ def test_rows_already_there_are_skipped_not_doubled_nor_counted(prescriptions, r
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="needs two writers and row locks: PostgreSQL")
-def test_a_rebuild_racing_the_bulk_path_leaves_one_set_of_events(prescriptions, rebuilt):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_rebuild_racing_the_bulk_path_leaves_one_set_of_events(prescriptions, rebuilt, processes):
     barrier, added, errors = threading.Barrier(2), {}, []
 
     def bulk() -> int:
-        return prescriptions_materialise(prescription_ids=prescriptions, now=NOW, batch_size=4)
+        return prescriptions_materialise(
+            prescription_ids=prescriptions, now=NOW, batch_size=4, processes=processes
+        )
 
     def rebuild() -> int:
         rxs = Prescription.objects.filter(pk__in=prescriptions).order_by("-pk")
@@ -217,3 +220,39 @@ def test_a_rebuild_racing_the_bulk_path_leaves_one_set_of_events(prescriptions, 
     assert errors == []
     assert _snapshot(prescriptions) == rebuilt
     assert added["bulk"] + added["rebuild"] == sum(len(events) for events, *_ in rebuilt.values())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the processes share the work on PostgreSQL")
+def test_two_processes_give_the_same_events_as_one_and_again_add_nothing(prescriptions, rebuilt):
+    """Committed data (transaction=True): the forked processes read it on their own
+    connections. 14 prescriptions in two ranges of 7, each in batches of 3."""
+    added = prescriptions_materialise(
+        prescription_ids=prescriptions, now=NOW, batch_size=3, processes=2
+    )
+    again = prescriptions_materialise(
+        prescription_ids=prescriptions, now=NOW, batch_size=3, processes=2
+    )
+
+    assert _snapshot(prescriptions) == rebuilt
+    assert added == sum(len(events) for events, *_ in rebuilt.values())
+    assert again == 0
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the processes share the work on PostgreSQL")
+def test_processes_are_refused_inside_a_transaction_whose_rows_they_could_not_see(
+    prescriptions,
+):
+    with pytest.raises(RuntimeError, match="inside a transaction"):
+        prescriptions_materialise(
+            prescription_ids=prescriptions, now=NOW, batch_size=3, processes=2
+        )
+
+    assert not InjectionEvent.objects.filter(prescription_id__in=prescriptions).exists()
+
+
+def test_one_batch_needs_no_second_process_even_inside_a_transaction(prescriptions, rebuilt):
+    added = prescriptions_materialise(prescription_ids=prescriptions, now=NOW, processes=2)
+
+    assert added == sum(len(events) for events, *_ in rebuilt.values())
+    assert _snapshot(prescriptions) == rebuilt

@@ -31,7 +31,7 @@ DROPPED_INDEXES = [
 class Migration(migrations.Migration):
     dependencies = [
         ("clinics", "0002_clinic_escalate_missed_loading_and_more"),
-        ("schedules", "0004_calendar_feed"),
+        ("schedules", "0005_care_pause_stop_resume"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

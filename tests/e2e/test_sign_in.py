@@ -67,7 +67,6 @@ def test_a_nurse_enters_their_code_and_lands_on_the_patients_of_their_clinic(
     expect(main).to_contain_text(clinic.name)
     expect(main.get_by_role("link", name=patient.user.display_name)).to_be_visible()
     expect(main).not_to_contain_text(stranger.user.display_name)
-    screenshot(page, "nurse-patients", viewport)
 
 
 def test_a_nurse_of_a_clinic_without_patients_sees_the_empty_state(
@@ -93,7 +92,6 @@ def test_a_clinic_admin_enters_their_code_and_lands_on_clinic_settings(
 
     expect(page.get_by_role("heading", name="Clinic settings")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text(clinic.name)
-    screenshot(page, "clinic-admin-settings", viewport)
 
 
 def test_a_nurse_without_a_device_enrols_and_signs_in_again_with_the_next_code(

@@ -92,16 +92,32 @@ def _from_audit(event: AuditEvent, zone: ZoneInfo) -> AuditEntry:
     )
 
 
+# Stored codes shown in the nurse's words, as the rest of the record shows them.
+VALUE_LABELS = {
+    "site": dict(InjectionEvent.Site.choices),
+    "status": {**dict(InjectionEvent.Status.choices), **dict(Prescription.Status.choices)},
+}
+
+
 def _change_lines(changes, zone: ZoneInfo) -> list[str]:
-    """{field: [old, new]} or {field: value} as lines; instants in the patient's zone."""
+    """{field: [old, new]} or {field: value} as lines; instants in the patient's zone, codes
+    (a site, a status) in words."""
     lines = []
     for name, value in (changes or {}).items():
         label = str(name).replace("_", " ")
+        words = VALUE_LABELS.get(str(name), {})
         if isinstance(value, list) and len(value) == 2:
-            lines.append(f"{label}: {_local(value[0], zone)} → {_local(value[1], zone)}")
+            old, new = (_shown(v, words, zone) for v in value)
+            lines.append(f"{label}: {old} → {new}")
         else:
-            lines.append(f"{label}: {_local(value, zone)}")
+            lines.append(f"{label}: {_shown(value, words, zone)}")
     return lines
+
+
+def _shown(value, words: dict, zone: ZoneInfo) -> str:
+    if isinstance(value, str) and value in words:
+        return str(words[value])
+    return _local(value, zone)
 
 
 def _local(value, zone: ZoneInfo) -> str:

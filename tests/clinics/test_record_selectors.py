@@ -205,10 +205,18 @@ def test_instants_in_the_audit_trail_are_in_the_patients_time_zone(patient, trea
     logged = next(
         entry
         for entry in record.audit_trail(patient, limit=None).entries
-        if "site: right_thigh" in entry.details
+        if "site: Right thigh (vastus lateralis)" in entry.details
     )
     # Given at 09:00 UTC on 2 March 2026: 04:00 in New York.
     assert "given at: Mon 2 Mar 2026, 04:00" in logged.details
+
+
+def test_codes_in_the_audit_trail_are_shown_in_words(patient, treated):
+    details = [
+        line for entry in record.audit_trail(patient, limit=None).entries for line in entry.details
+    ]
+    assert "site: Right thigh (vastus lateralis)" in details
+    assert not any("right_thigh" in line for line in details)
 
 
 def test_the_audit_trail_is_limited_and_counts_every_change(patient, treated):

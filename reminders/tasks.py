@@ -34,14 +34,8 @@ def sweep() -> int:
     while (room := QUEUED_AT_MOST - outbox.reminders_queued_count()) > 0:
         limit = min(SWEEP_CLAIM, room)
         ids = outbox.reminders_claim_due(now=timezone.now(), limit=limit)
-        # Tried before (a worker may have died on one of them): each alone, so a reminder
-        # that kills its worker takes no other down with it.
-        alone = outbox.reminders_tried_before(ids)
-        for pk in alone:
-            send_batch.delay([pk])
-        fresh = [pk for pk in ids if pk not in alone]
-        for start in range(0, len(fresh), SEND_BATCH):
-            send_batch.delay(fresh[start : start + SEND_BATCH])
+        for start in range(0, len(ids), SEND_BATCH):
+            send_batch.delay(ids[start : start + SEND_BATCH])
         claimed += len(ids)
         if len(ids) < limit:
             break

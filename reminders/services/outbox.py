@@ -106,44 +106,18 @@ def reminders_queued_count() -> int:
     return Reminder.objects.filter(status=Status.QUEUED).count()
 
 
-class WorkerLostError(TransientDeliveryError):
-    """The worker stopped (was killed, ran out of memory) while sending this reminder."""
-
-
 def reminders_reap(*, now: datetime) -> int:
     """Put lost work back to pending: queued too long (the task was lost) or sending too
-    long (the worker died before its point of no return, so nothing went out).
-
-    A reminder whose worker died MAX_ATTEMPTS times while sending it is dead-lettered, with
-    its flag, instead of going round for ever; the sweep sends a reminder that has been
-    tried before on its own (`reminders_tried_before`), so the one that kills its worker is
-    the only one it takes down."""
+    long (the worker died before its point of no return, so nothing went out)."""
     lost_queue = Reminder.objects.filter(
         status=Status.QUEUED, queued_at__lt=now - QUEUED_LEASE
     ).update(status=Status.PENDING, claim_token="")
-    lost = Reminder.objects.filter(status=Status.SENDING, sending_at__lt=now - SENDING_LEASE)
-    for reminder in lost.filter(attempts__gte=MAX_ATTEMPTS).select_related("channel", "user"):
-        error = WorkerLostError(
-            f"the worker stopped while sending it, {reminder.attempts} times; not tried again"
-        )
-        with transaction.atomic():
-            dead = Reminder.objects.filter(
-                pk=reminder.pk, status=Status.SENDING, claim_token=reminder.claim_token
-            ).update(status=Status.DEAD, claim_token="", last_error=str(error))
-            if dead:
-                reminder_dead_lettered(reminder=reminder, error=error, now=now)
-    lost_send = lost.update(status=Status.PENDING, claim_token="")
+    lost_send = Reminder.objects.filter(
+        status=Status.SENDING, sending_at__lt=now - SENDING_LEASE
+    ).update(status=Status.PENDING, claim_token="")
     if lost_queue or lost_send:
         log.warning("reaped %s queued and %s sending reminders", lost_queue, lost_send)
     return lost_queue + lost_send
-
-
-def reminders_tried_before(reminder_ids: list[int]) -> set[int]:
-    """Which of these reminders have been tried before (a failure, or a worker that died
-    while sending them): the sweep sends each of those in a batch of its own."""
-    return set(
-        Reminder.objects.filter(pk__in=reminder_ids, attempts__gt=0).values_list("pk", flat=True)
-    )
 
 
 def reminder_send(*, reminder_id: int, now: datetime) -> str:

@@ -2,7 +2,6 @@
 once, it backs off and ends as a dead letter with its flag, and a message that may already
 have gone is never sent again."""
 
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -97,11 +96,9 @@ def test_a_reminder_that_never_renders_is_dead_lettered_with_its_flag_and_starve
         others += due_tests(email, 2, at=moment)
         with time_machine.travel(moment, tick=False):
             assert tasks.sweep() == 3
-            batches = list(enqueued)
-            enqueued.clear()
-            # First with the others; once tried, alone (a batch of its own goes first).
-            assert batches[0] == [poisoned] if attempt > 1 else batches[0][0] == poisoned
-            assert sum(tasks.send_batch(batch) for batch in batches) == 2
+            [batch] = enqueued
+            assert batch[0] == poisoned
+            assert tasks.send_batch(enqueued.pop()) == 2
         row = Reminder.objects.get(pk=poisoned)
         assert row.attempts == attempt
         if row.status == Status.PENDING:
@@ -202,46 +199,3 @@ def test_a_process_being_stopped_stops_the_batch_and_blames_no_reminder(
     assert Reminder.objects.get(pk=ids[1]).last_error == ""
     later = NOW + outbox.SENDING_LEASE + timedelta(seconds=1)
     assert outbox.reminders_reap(now=later) == 2
-
-
-def test_a_reminder_that_kills_its_worker_is_sent_alone_then_dead_lettered_and_starves_nothing(
-    patient, email, transport, monkeypatch, enqueued
-):
-    """A worker that dies on a reminder (killed, out of memory) leaves its whole batch
-    "sending". The reaper puts them back; the sweep then sends each of them alone, so the
-    others go; the one that kills its worker is dead-lettered with its flag after the last
-    attempt instead of going round for ever."""
-    ids = due_tests(email, 3)
-    poisoned, others = ids[0], ids[1:]
-    poison(monkeypatch, poisoned, SystemExit(1))  # as the process dying under it
-    moment = NOW
-    for _round in range(outbox.MAX_ATTEMPTS):
-        with time_machine.travel(moment, tick=False):
-            tasks.sweep()
-            batches = list(enqueued)
-            enqueued.clear()
-            for batch in batches:
-                with contextlib.suppress(SystemExit):
-                    tasks.send_batch(batch)
-        moment += outbox.SENDING_LEASE + timedelta(seconds=1)
-        with time_machine.travel(moment, tick=False):
-            tasks.reap()
-    assert statuses(others) == [Status.SENT, Status.SENT]
-    assert len(transport.delivered) == 2
-    row = Reminder.objects.get(pk=poisoned)
-    assert row.status == Status.DEAD
-    assert row.attempts == outbox.MAX_ATTEMPTS
-    assert "worker stopped while sending it" in row.last_error
-    flag = Flag.objects.get(patient=patient, cause=Flag.Cause.REMINDERS_FAILING)
-    assert flag.details == {"reminder": poisoned, "channel": email.pk}
-    with time_machine.travel(moment + outbox.BACKOFF_CAP, tick=False):
-        assert tasks.sweep() == 0
-
-
-def test_a_reminder_reaped_fewer_times_than_the_limit_goes_back_to_pending(email):
-    [reminder] = due_tests(email, 1)
-    Reminder.objects.filter(pk=reminder).update(
-        status=Status.SENDING, sending_at=NOW, claim_token="lost", attempts=outbox.MAX_ATTEMPTS - 1
-    )
-    assert outbox.reminders_reap(now=NOW + outbox.SENDING_LEASE + timedelta(seconds=1)) == 1
-    assert Reminder.objects.get(pk=reminder).status == Status.PENDING

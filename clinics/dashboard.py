@@ -13,7 +13,7 @@ Words on the page:
 import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from django.db import transaction
@@ -25,6 +25,7 @@ from audit.models import AuditEvent
 from clinics.models import Patient
 from clinics.selectors import patients_visible_to
 from flags.models import Flag
+from flags.services import lab_order_is_overdue
 from schedules import scheduler
 from schedules.adherence import NO_DOSES, Adherence, adherence_for_patients
 from schedules.models import (
@@ -35,9 +36,6 @@ from schedules.models import (
     Prescription,
     PrescriptionPhase,
 )
-
-# Section 3: a check with no result 14 days after its due date is overdue.
-LAB_OVERDUE_AFTER = timedelta(days=14)
 
 
 class PhaseKind(StrEnum):
@@ -155,8 +153,7 @@ def dashboard_rows(patients: Iterable[Patient], *, now: datetime) -> list[Dashbo
         rows[flag.patient_id].flags.append(flag)
     for order in _due_lab_orders(ids):
         row = rows[order.prescription.patient_id]
-        local_today = now.astimezone(scheduler.zone_for(row.zone)).date()
-        if order.due_on + LAB_OVERDUE_AFTER < local_today:
+        if lab_order_is_overdue(order, zone=scheduler.zone_for(row.zone), now=now):
             row.overdue_labs.append(order)
     for result in _latest_results(ids, "b12_pg_ml"):
         rows[result.patient_id].last_b12 = result

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 
 from accounts.models import User
+from flags.services import LAB_OVERDUE_AFTER
 from reminders.models import Channel, Preference, Reminder
 from reminders.services.channels import channels_ensure_defaults
 from reminders.services.rows import reminders_insert
@@ -21,7 +22,6 @@ from schedules.specs import phase_spec
 Kind = Reminder.Kind
 LOOKAHEAD = timedelta(hours=36)
 LAB_NOTICE = timedelta(days=7)
-LAB_OVERDUE_AFTER = timedelta(days=14)
 DEFAULT_LEAD = timedelta(minutes=60)
 
 

@@ -14,17 +14,21 @@ TOUCHED_AT_SESSION_KEY = "_touched_at"
 
 
 def stamp_login_time(sender, request, user, **kwargs) -> None:
-    """Receiver of `user_logged_in`: the absolute session lifetime counts from here."""
-    request.session[LOGIN_AT_SESSION_KEY] = timezone.now().timestamp()
+    """Receiver of `user_logged_in`: the absolute session lifetime counts from here, and so
+    does the idle limit (a session signed in again keeps the data it had, its old stamps too)."""
+    now = timezone.now().timestamp()
+    request.session[LOGIN_AT_SESSION_KEY] = now
+    request.session[TOUCHED_AT_SESSION_KEY] = now
 
 
 class SessionLifetimeMiddleware:
     """Ends a session 12 hours after login, however active it has been.
 
     The 30-minute idle limit is Django's own SESSION_COOKIE_AGE: saving a session moves its
-    expiry forward. Saving it on every request (SESSION_SAVE_EVERY_REQUEST) would cost every
-    page a database write; instead a session in use is saved when it was last saved more than
-    SESSION_TOUCH_SECONDS ago, so the idle limit is 30 minutes, give or take that minute.
+    expiry forward, and the time it was last saved is checked here as well. Saving it on
+    every request (SESSION_SAVE_EVERY_REQUEST) would cost every page a database write;
+    instead a session in use is saved when it was last saved more than SESSION_TOUCH_SECONDS
+    ago, so the idle limit is 30 minutes, give or take that minute.
     """
 
     def __init__(self, get_response):
@@ -35,14 +39,27 @@ class SessionLifetimeMiddleware:
             now = timezone.now().timestamp()
             login_at = request.session.setdefault(LOGIN_AT_SESSION_KEY, now)
             if now - login_at > settings.SESSION_ABSOLUTE_LIFETIME.total_seconds():
-                logout(request)
-                messages.info(
+                return _signed_out(
                     request, _("You were signed out after 12 hours. Please sign in again.")
                 )
-                return redirect(_login_url(request))
+            # The store's own expiry ends an idle session too; this holds whatever the store
+            # (a cached session lives until its cache entry expires, on the cache's clock).
+            touched_at = request.session.get(TOUCHED_AT_SESSION_KEY, now)
+            if now - touched_at > settings.SESSION_COOKIE_AGE:
+                return _signed_out(
+                    request,
+                    _("You were signed out after 30 minutes without use. Please sign in again."),
+                )
         response = self.get_response(request)
         _touch(request)
         return response
+
+
+def _signed_out(request, why: str):
+    """End the session and send the person to sign in again, saying why."""
+    logout(request)
+    messages.info(request, why)
+    return redirect(_login_url(request))
 
 
 def _touch(request) -> None:

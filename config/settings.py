@@ -300,6 +300,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Sessions are read from Redis and written through to the database when Redis is shared by
+# every web process; with each process's own memory they stay in the database alone, or a
+# session ended in one process could live on in another's memory.
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 STAFF_PAGE_CACHE_SECONDS = _int("STAFF_PAGE_CACHE_SECONDS", 60)
 if STAFF_PAGE_CACHE_SECONDS < 0:
     raise SystemExit("config error: STAFF_PAGE_CACHE_SECONDS must be 0 (off) or more")

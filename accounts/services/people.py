@@ -1,7 +1,9 @@
 """Deactivating and reactivating a clinic's people: nothing they did is ever deleted."""
 
 from datetime import datetime
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -60,7 +62,9 @@ def sessions_end_for(*, user: User, now: datetime) -> int:
         for session in Session.objects.filter(expire_date__gt=now).iterator()
         if session.get_decoded().get(SESSION_KEY) == str(user.pk)
     ]
-    Session.objects.filter(pk__in=mine).delete()
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in mine:
+        store(session_key=key).delete()  # from the cache too, where sessions are kept there
     return len(mine)
 
 

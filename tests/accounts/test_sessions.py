@@ -79,3 +79,16 @@ def test_a_session_in_use_is_written_at_most_once_a_minute(client, patient):
         assert session_writes() == 1  # a minute since it was last written: its expiry moves
         clock.shift(timedelta(seconds=10))
         assert session_writes() == 0
+
+
+def test_signing_in_again_on_an_old_session_starts_a_new_idle_limit(settings, client, patient):
+    """Signing in keeps what the session held (Django cycles its key); an idle stamp left from
+    long ago must not sign the person straight out again."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with time_machine.travel("2026-03-01 08:00Z", tick=False) as clock:
+        sign_in(client, patient.user)
+        assert is_signed_in(client)
+        clock.shift(timedelta(hours=2))
+        sign_in(client, patient.user)
+        assert is_signed_in(client)

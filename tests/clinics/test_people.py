@@ -1,11 +1,13 @@
 """The clinic admin's People page: listing, inviting, resending, revoking, deactivating."""
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -346,3 +348,19 @@ def test_the_people_page_says_deactivating_a_patient_does_not_stop_their_reminde
 ):
     page = verified_client(clinic_admin).get(reverse("clinics:people")).content.decode()
     assert "Deactivating a patient does not stop their treatment" in page
+
+
+def test_sessions_kept_in_the_cache_are_ended_there_too(settings, clinic_admin, clinic, nurse):
+    """With Redis, sessions are read from the cache first (cached_db): ending one must not
+    leave a copy there that still signs the person in."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    browser = signed_in_client(nurse)
+    key = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    assert cache.get(store.cache_key_prefix + key) is not None
+
+    user_deactivate(user=nurse, clinic=clinic, actor=clinic_admin, now=timezone.now())
+
+    assert cache.get(store.cache_key_prefix + key) is None
+    assert not store().exists(key)

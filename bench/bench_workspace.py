@@ -198,7 +198,8 @@ def _history(cursor, now: datetime) -> None:
 
 
 def _nurse_cookie() -> str:
-    """A signed-in nurse who has passed two-factor, as after a real code."""
+    """The cookies of a signed-in nurse who has passed two-factor, as after a real code:
+    the session and the CSRF cookie a browser keeps from its first page."""
     from django.conf import settings
     from django.test import Client
 
@@ -207,7 +208,12 @@ def _nurse_cookie() -> str:
 
     client = Client()
     verified_login(client, User.objects.get(username=NURSE))
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    # As in a browser: the first page sets the CSRF cookie.
+    client.get("/clinic/dashboard/", headers={"host": "127.0.0.1"})
+    return "; ".join(
+        f"{name}={client.cookies[name].value}"
+        for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+    )
 
 
 def _free_port() -> int:

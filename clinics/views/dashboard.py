@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,31 +27,41 @@ def dashboard(request):
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else DashboardFilterForm.default_filters()
     clinics = list(selectors.clinics_of(request.user))
+    clinic_ids = [clinic.pk for clinic in clinics]
     page_number = _page_number(request)
     query = _query(filters, page=page_number)
+    fresh = request.GET.get("fresh") == "1"
+    # A form with errors echoes what was typed: shown to this nurse only, never kept.
+    keep = not form.is_bound or form.is_valid()
 
     def work_out():
         context = {"form": form, **_table(request, filters)}
         return render_to_string("clinics/_dashboard_table.html", context)
 
-    table, as_of = page_cache.part_cached(
-        "dashboard",
-        [clinic.pk for clinic in clinics],
-        query,
-        work_out,
-        # A form with errors echoes what was typed: shown to this nurse only, never kept.
-        fresh=request.GET.get("fresh") == "1",
-        keep=not form.is_bound or form.is_valid(),
+    def whole_page():
+        table, as_of = page_cache.part_cached(
+            "dashboard", clinic_ids, query, work_out, fresh=fresh, keep=keep
+        )
+        context = {
+            "table": table,
+            "clinics": clinics,
+            "csv_query": _query(filters),
+            "refresh_url": f"?{query}&fresh=1" if query else "?fresh=1",
+            "as_of": as_of or timezone.now(),
+            "as_of_zone": clinics[0].time_zone if clinics else settings.SITE_TIME_ZONE,
+        }
+        return render_to_string("clinics/dashboard.html", context, request=request)
+
+    personal = page_cache.personal_key(request)
+    html, _as_of = page_cache.part_cached(
+        "dashboard-page",
+        clinic_ids,
+        f"{query}|{personal}",
+        whole_page,
+        fresh=fresh,
+        keep=keep and personal is not None,
     )
-    context = {
-        "table": table,
-        "clinics": clinics,
-        "csv_query": _query(filters),
-        "refresh_url": f"?{query}&fresh=1" if query else "?fresh=1",
-        "as_of": as_of or timezone.now(),
-        "as_of_zone": clinics[0].time_zone if clinics else settings.SITE_TIME_ZONE,
-    }
-    return render(request, "clinics/dashboard.html", context)
+    return HttpResponse(html)
 
 
 def _table(request, filters: dict) -> dict:

@@ -7,9 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.messages import constants
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -196,3 +199,56 @@ def test_a_filter_form_with_errors_is_never_kept_for_the_next_look(nurse, treate
     wrong = client.get(URL, {"cause": "not-a-cause"}).content.decode()
     assert "not-a-cause" in wrong  # the form says what was wrong with it
     assert "not-a-cause" not in client.get(URL).content.decode()
+
+
+# The dashboard kept whole, for each nurse and sign-in ------------------------------------------
+
+
+def csrf_token_in(html: str) -> str:
+    return html.partition('name="csrfmiddlewaretoken" value="')[2].partition('"')[0]
+
+
+def test_a_nurses_own_dashboard_is_kept_whole_and_costs_only_the_sign_in_checks(nurse, treated):
+    client = signed_in(nurse)
+    client.get(URL)  # the first page sets the CSRF cookie the kept pages are keyed on
+    client.get(URL)
+    with CaptureQueriesContext(connection) as kept:
+        html = client.get(URL).content.decode()
+    assert treated.user.display_name in html
+    assert nurse.display_name in html
+    # The session, the nurse, her second factor and her clinics: nothing about patients.
+    assert len(kept) <= 4, [query["sql"][:80] for query in kept]
+    assert not any("clinics_patient" in query["sql"] for query in kept)
+
+
+def test_nurses_of_one_clinic_share_the_table_but_never_each_others_page(clinic, nurse, treated):
+    colleague = factories.NurseFactory(clinics=[clinic], first_name="Colleague")
+    mine, theirs = signed_in(nurse), signed_in(colleague)
+    for client in (mine, theirs, mine, theirs):
+        client.get(URL)
+    my_page, their_page = mine.get(URL).content.decode(), theirs.get(URL).content.decode()
+    assert nurse.display_name in my_page and colleague.display_name not in my_page
+    assert colleague.display_name in their_page and nurse.display_name not in their_page
+    assert csrf_token_in(my_page) and csrf_token_in(their_page)
+    assert treated.user.display_name in my_page and treated.user.display_name in their_page
+
+
+def test_the_forms_of_a_kept_page_still_pass_the_csrf_check(nurse, treated):
+    client = Client(enforce_csrf_checks=True)
+    factories.verified_login(client, nurse)
+    for _ in range(3):
+        html = client.get(URL).content.decode()
+    response = client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": csrf_token_in(html)})
+    assert response.status_code == 302
+    assert client.get(URL).status_code == 302  # signed out
+
+
+def test_a_message_waiting_is_shown_on_a_page_that_was_kept(nurse, treated):
+    client = signed_in(nurse)
+    for _ in range(3):
+        client.get(URL)
+    said = "Your changes were saved for Cached."
+    storage = CookieStorage(RequestFactory().get(URL))
+    client.cookies[CookieStorage.cookie_name] = storage._encode([Message(constants.SUCCESS, said)])
+    assert said in client.get(URL).content.decode()
+    assert said not in client.get(URL).content.decode()  # shown once, then the kept page

@@ -139,6 +139,9 @@ class Reminder(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     claim_token = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Times a worker stopped (killed, out of memory) with this reminder the next of its batch
+    # to send: a reminder that keeps killing its worker is sent alone, then dead-lettered.
+    crashes = models.PositiveSmallIntegerField(default=0, db_default=0)
     queued_at = models.DateTimeField(null=True, blank=True)
     sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -34,8 +34,8 @@ def sweep() -> int:
     while (room := QUEUED_AT_MOST - outbox.reminders_queued_count()) > 0:
         limit = min(SWEEP_CLAIM, room)
         ids = outbox.reminders_claim_due(now=timezone.now(), limit=limit)
-        for start in range(0, len(ids), SEND_BATCH):
-            send_batch.delay(ids[start : start + SEND_BATCH])
+        for batch in outbox.reminders_batched(ids, size=SEND_BATCH):
+            send_batch.delay(batch)
         claimed += len(ids)
         if len(ids) < limit:
             break

@@ -8,7 +8,8 @@ send a reminder twice; the reaper puts work that a dead worker or a restarted Re
 back to pending, so nothing is lost. A reminder whose sending raises something unforeseen (a
 bug in its message, a transport raising what it does not classify) fails alone, as a
 transient failure that backs off and ends as a dead letter a nurse sees, so it cannot hold
-back the reminders batched with it.
+back the reminders batched with it; one that kills its worker outright is blamed by the
+reaper, sent alone, and dead-lettered after CRASHES_AT_MOST stopped workers.
 """
 
 import logging
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 Status = Reminder.Status
 MAX_ATTEMPTS = 6
+# A reminder that was being sent when its worker stopped this many times is dead-lettered.
+CRASHES_AT_MOST = 3
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=30)
 # Work handed to the broker but not started by then was lost (a Redis restart keeps nothing).
@@ -43,6 +46,10 @@ SENDING_LEASE = timedelta(seconds=settings.REMINDER_SENDING_LEASE_SECONDS)
 
 class ClaimLost(Exception):
     """The reaper took the reminder back while this worker was slow: it must not send."""
+
+
+class WorkerStopped(TransientDeliveryError):
+    """A reminder's worker stopped while sending it, again and again (`_reap_sending`)."""
 
 
 class UnexpectedSendError(TransientDeliveryError):
@@ -108,16 +115,74 @@ def reminders_queued_count() -> int:
 
 def reminders_reap(*, now: datetime) -> int:
     """Put lost work back to pending: queued too long (the task was lost) or sending too
-    long (the worker died before its point of no return, so nothing went out)."""
+    long (the worker stopped before its point of no return, so nothing went out)."""
     lost_queue = Reminder.objects.filter(
         status=Status.QUEUED, queued_at__lt=now - QUEUED_LEASE
     ).update(status=Status.PENDING, claim_token="")
-    lost_send = Reminder.objects.filter(
-        status=Status.SENDING, sending_at__lt=now - SENDING_LEASE
-    ).update(status=Status.PENDING, claim_token="")
+    lost_send = _reap_sending(now)
     if lost_queue or lost_send:
         log.warning("reaped %s queued and %s sending reminders", lost_queue, lost_send)
     return lost_queue + lost_send
+
+
+def _reap_sending(now: datetime) -> int:
+    """Batches whose worker stopped (killed, out of memory, stuck past the lease).
+
+    A batch sends in order and records each outcome before the next, so of a stopped batch's
+    rows the first still sending is the one its worker was on, or about to start: that one
+    alone is blamed (`crashes`). The sweep sends a blamed reminder in a batch of its own, so
+    if it stops the next worker too, nothing else waits behind it; blamed CRASHES_AT_MOST
+    times, it is dead-lettered with its flag instead of killing workers for ever. The rest
+    of the batch goes back to pending, unblamed."""
+    stale = list(
+        Reminder.objects.filter(status=Status.SENDING, sending_at__lt=now - SENDING_LEASE)
+        .order_by("claim_token", "send_after", "id")
+        .values_list("pk", "claim_token", "crashes")
+    )
+    blamed: dict[str, tuple[int, int]] = {}
+    for pk, token, crashes in stale:
+        blamed.setdefault(token, (pk, crashes))
+    first = {pk for pk, _crashes in blamed.values()}
+    reaped = Reminder.objects.filter(
+        pk__in=[pk for pk, _token, _crashes in stale if pk not in first], status=Status.SENDING
+    ).update(status=Status.PENDING, claim_token="")
+    for token, (pk, crashes) in blamed.items():
+        reaped += _blame(pk, token, crashes + 1, now)
+    return reaped
+
+
+def _blame(pk: int, token: str, crashes: int, now: datetime) -> int:
+    """The reminder a stopped worker was on: back to pending, or dead once it has stopped
+    CRASHES_AT_MOST workers. Only while that worker's claim still holds."""
+    claim = Reminder.objects.filter(pk=pk, status=Status.SENDING, claim_token=token)
+    if crashes < CRASHES_AT_MOST:
+        return claim.update(status=Status.PENDING, claim_token="", crashes=crashes)
+    error = WorkerStopped(
+        f"its worker stopped while sending it {crashes} times (killed or out of memory); "
+        "not tried again"
+    )
+    with transaction.atomic():
+        if not claim.update(
+            status=Status.DEAD, claim_token="", crashes=crashes, last_error=str(error)
+        ):
+            return 0
+        reminder = Reminder.objects.select_related("channel", "user__patient").get(pk=pk)
+        reminder_dead_lettered(reminder=reminder, error=error, now=now)
+    log.error("reminder %s stopped its worker %s times: dead-lettered", pk, crashes)
+    return 1
+
+
+def reminders_batched(reminder_ids: list[int], *, size: int) -> list[list[int]]:
+    """Claimed ids in send batches of `size`, in their order; a reminder whose worker stopped
+    on it before (`crashes`) goes in a batch of its own."""
+    if not reminder_ids:
+        return []
+    alone = set(
+        Reminder.objects.filter(pk__in=reminder_ids, crashes__gt=0).values_list("pk", flat=True)
+    )
+    rest = [pk for pk in reminder_ids if pk not in alone]
+    batches = [rest[start : start + size] for start in range(0, len(rest), size)]
+    return [[pk] for pk in reminder_ids if pk in alone] + batches
 
 
 def reminder_send(*, reminder_id: int, now: datetime) -> str:
@@ -253,11 +318,7 @@ def _send(reminder, token, verdict, preloaded, provider_ids, passed, now: dateti
         _finish(reminder, token, status=Status.PENDING, send_after=verdict.hold_until)
         return "held"
     message = render(reminder, now=now, preloaded=preloaded)
-
-    def commit():
-        _mark_sent(reminder, token, message, now)
-        passed.append(True)
-
+    commit = _Commit(reminder, token, message, now, passed)
     try:
         provider_id = transport_for(reminder.channel.kind).deliver(
             _outbound(reminder, message), commit=commit
@@ -313,10 +374,42 @@ def _record_provider_ids(provider_ids: dict[int, str]) -> None:
         )
 
 
+class _Commit:
+    """The point of no return a transport is given (reminders/channels/base.py).
+
+    `commit()` records the send in one statement, committed on its own. `with commit:`
+    records it in a transaction held open around the transport's last act of handing over:
+    committed when that act is done, rolled back if it raises. Either way `passed` holds True
+    once the send is committed, and only then.
+    """
+
+    def __init__(self, reminder: Reminder, token: str, message, now: datetime, passed: list):
+        self._args = (reminder, token, message, now)
+        self._passed = passed
+        self._atomic = None
+
+    def __call__(self) -> None:
+        _mark_sent(*self._args)
+        self._passed.append(True)
+
+    def __enter__(self) -> None:
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        try:
+            _mark_sent(*self._args)
+        except BaseException as error:
+            self._atomic.__exit__(type(error), error, error.__traceback__)
+            raise
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self._atomic.__exit__(exc_type, exc, traceback)
+        if exc_type is None:
+            self._passed.append(True)
+
+
 def _mark_sent(reminder: Reminder, token: str, message, now: datetime) -> None:
-    """The point of no return: recorded and committed before the message can leave (one
-    statement, committed on its own unless the caller holds a transaction open; written
-    by hand, as it runs once a message and the ORM would cost more than the statement)."""
+    """Record the send (one statement, written by hand, as it runs once a message and the
+    ORM would cost more than the statement); ClaimLost if the reaper took the reminder back."""
     with connection.cursor() as cursor:
         cursor.execute(
             MARK_SENT_SQL,

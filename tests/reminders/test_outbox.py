@@ -34,20 +34,6 @@ class RecordingTransport:
         return f"provider-{len(self.delivered)}"
 
 
-@pytest.fixture
-def transport(monkeypatch):
-    recording = RecordingTransport()
-    monkeypatch.setattr(outbox, "transport_for", lambda kind: recording)
-    return recording
-
-
-@pytest.fixture
-def email(patient):
-    return Channel.objects.create(
-        user=patient.user, kind=Channel.Kind.EMAIL, address="p@example.com"
-    )
-
-
 def prescribe(patient, nurse, slug="b12-im-ileal-resection", start=date(2026, 3, 8), zone=NEW_YORK):
     patient.time_zone = zone
     patient.save()

@@ -17,7 +17,7 @@ from reminders.services import outbox, planning
 from reminders.services.messages import Preloaded
 from schedules import selectors as schedule_selectors
 from schedules.services import injection_event_log, lab_result_record
-from tests.reminders.test_outbox import RecordingTransport, prescribe
+from tests.reminders.test_outbox import prescribe
 
 pytestmark = pytest.mark.django_db
 
@@ -40,20 +40,6 @@ def clock(monkeypatch):
     fake = Clock()
     monkeypatch.setattr(outbox, "monotonic", fake)
     return fake
-
-
-@pytest.fixture
-def transport(monkeypatch):
-    recording = RecordingTransport()
-    monkeypatch.setattr(outbox, "transport_for", lambda kind: recording)
-    return recording
-
-
-@pytest.fixture
-def email(patient):
-    return Channel.objects.create(
-        user=patient.user, kind=Channel.Kind.EMAIL, address="p@example.com"
-    )
 
 
 KEYS = count()
@@ -255,14 +241,6 @@ def test_the_batched_platelet_guidance_is_the_selectors_for_every_patient(
     for person in (patient, other_patient):
         assert preloaded.guidance(person) == schedule_selectors.platelet_guidance(person)
     assert preloaded.guidance(patient) != preloaded.guidance(other_patient)
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The send tasks a sweep hands to the broker, by their ids."""
-    batches = []
-    monkeypatch.setattr(tasks.send_batch, "delay", batches.append)
-    return batches
 
 
 def test_a_sweep_claims_a_backlog_in_rounds_until_enough_waits_for_the_workers(

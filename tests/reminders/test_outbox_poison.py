@@ -12,37 +12,14 @@ from django.template import TemplateSyntaxError
 
 from flags.models import Flag
 from reminders import tasks
-from reminders.models import Channel, Reminder
+from reminders.models import Reminder
 from reminders.services import outbox, relevance
-from tests.reminders.test_outbox import RecordingTransport
 from tests.reminders.test_outbox_batches import NOW, due_tests, statuses
 
 pytestmark = pytest.mark.django_db
 
 Status = Reminder.Status
 BROKEN_TEMPLATE = "Invalid block tag on line 3: 'endfi'"
-
-
-@pytest.fixture
-def transport(monkeypatch):
-    recording = RecordingTransport()
-    monkeypatch.setattr(outbox, "transport_for", lambda kind: recording)
-    return recording
-
-
-@pytest.fixture
-def email(patient):
-    return Channel.objects.create(
-        user=patient.user, kind=Channel.Kind.EMAIL, address="p@example.com"
-    )
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """The send tasks a sweep hands to the broker, by their ids."""
-    batches = []
-    monkeypatch.setattr(tasks.send_batch, "delay", batches.append)
-    return batches
 
 
 def poison(monkeypatch, reminder_id: int, error: BaseException) -> None:

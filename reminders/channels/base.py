@@ -1,14 +1,22 @@
 """What every transport (email, push, SMS, inbox) offers the send service.
 
-Exactly once: a transport calls `commit()` at its point of no return, just before the message
-can no longer be recalled (for SMTP, before the final "." of DATA; for HTTP, before the
-request). `commit()` records the reminder as sent in its own committed transaction. A worker
-that dies before `commit()` leaves the reminder "sending", and the reaper sends it again: the
-message never left. One that dies after it has already recorded the send.
+Exactly once: a transport marks its point of no return with the `commit` it is given.
+
+- `commit()` records the reminder as sent and commits, just before the message can no longer
+  be recalled (for HTTP, before the request). A worker that dies before it leaves the reminder
+  "sending", and the reaper sends it again: the message never left. One that dies after it has
+  already recorded the send.
+- `with commit:` around the transport's last act of handing over (for SMTP, writing the final
+  "." of DATA) records the send in a transaction held open while that act runs, committed as
+  the block ends and rolled back if it raises. A worker killed before that act leaves an
+  unfinished message, which the server discards, and an unfinished transaction, which the
+  database rolls back: the reaper sends it again, so a kill can never lose the message. Only a
+  kill in the microseconds between that act and the COMMIT leaving can send it twice.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Protocol
 
 
 class DeliveryError(Exception):
@@ -37,8 +45,23 @@ class OutboundMessage:
     push_keys: dict = field(default_factory=dict)
 
 
+class Commit(Protocol):
+    """The point of no return a transport is given (see above)."""
+
+    def __call__(self) -> None: ...
+
+    def __enter__(self) -> None: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+
 class Transport:
     """Delivers one message; returns the provider's id for it (or "")."""
 
-    def deliver(self, message: OutboundMessage, *, commit: Callable[[], None]) -> str:
+    def deliver(self, message: OutboundMessage, *, commit: Commit) -> str:
         raise NotImplementedError

@@ -2,9 +2,11 @@
 
 With Django's SMTP backend configured, the SMTP conversation is done here by hand, so that the
 point of no return can sit where it belongs: the message body has been streamed after DATA,
-`commit()` records the send, and only then does the final "<CRLF>.<CRLF>" go. A worker that
-dies before it leaves an unterminated message, which the server discards when the connection
-drops (RFC 5321, 4.1.1.4: the transaction is complete only at the end-of-data indication).
+and the final "<CRLF>.<CRLF>" is written inside `with commit:`, which holds the transaction
+recording the send open around that one write. A worker that dies before the write leaves an
+unterminated message, which the server discards when the connection drops (RFC 5321,
+4.1.1.4: the transaction is complete only at the end-of-data indication), and an unfinished
+transaction, which the database rolls back: the reaper sends it again, and it arrives once.
 
 Any other backend (locmem in tests and benchmarks, console in development) cannot be split
 like that: `commit()` then `send()`.
@@ -15,11 +17,11 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,6 +31,7 @@ from django.core.mail.utils import DNS_NAME
 from django.utils.html import linebreaks
 
 from reminders.channels.base import (
+    Commit,
     OutboundMessage,
     PermanentDeliveryError,
     TransientDeliveryError,
@@ -71,12 +74,26 @@ def build_email(message: OutboundMessage) -> EmailMultiAlternatives:
     return email
 
 
+def mime_message(email: EmailMultiAlternatives):
+    """The message's MIME tree; one that cannot be built (a header Django refuses, an
+    address it cannot encode) is a permanent failure, found before any commit."""
+    try:
+        mime = email.message()
+    except ValueError as exc:  # BadHeaderError, an address Django cannot encode
+        raise PermanentDeliveryError(f"the email cannot be built: {exc}") from exc
+    # A random boundary, set now: otherwise the generator makes one and compiles a regular
+    # expression per message to prove it absent from the parts (128 random bits are).
+    mime.set_boundary(f"=={secrets.token_hex(16)}==")
+    return mime
+
+
 def wire_bytes(email: EmailMultiAlternatives) -> bytes:
     """The DATA payload: CRLF line ends and dot-stuffing (RFC 5321, 4.5.2), ending in CRLF,
     without the terminating "." line."""
+    mime = mime_message(email)
     try:
-        data = email.message().as_bytes(linesep="\r\n")
-    except ValueError as exc:  # BadHeaderError, an address Django cannot encode
+        data = mime.as_bytes(linesep="\r\n")
+    except ValueError as exc:
         raise PermanentDeliveryError(f"the email cannot be built: {exc}") from exc
     data = _LINE_END.sub(b"\r\n", data)
     data = _LEADING_DOT.sub(b"..", data)
@@ -98,11 +115,13 @@ class EmailTransport(Transport):
             client = self._threads.smtp = _SmtpClient()
         return client
 
-    def deliver(self, message: OutboundMessage, *, commit: Callable[[], None]) -> str:
+    def deliver(self, message: OutboundMessage, *, commit: Commit) -> str:
         email = build_email(message)
         if settings.EMAIL_BACKEND == SMTP_BACKEND:
             return self._smtp.send(email, commit)
-        wire_bytes(email)  # a message that cannot be built fails here, before the commit
+        # A message that cannot be built fails here, before the commit. The backend builds
+        # (and serialises) it again itself: Django's backends take EmailMessage objects.
+        mime_message(email)
         commit()
         try:
             email.connection = get_connection()
@@ -148,7 +167,7 @@ class _SmtpClient:
         self._server: _Server | None = None
         self._pid = 0
 
-    def send(self, email: EmailMultiAlternatives, commit: Callable[[], None]) -> str:
+    def send(self, email: EmailMultiAlternatives, commit: Commit) -> str:
         encoding = email.encoding or settings.DEFAULT_CHARSET
         try:
             sender = sanitize_address(email.from_email, encoding)
@@ -165,13 +184,15 @@ class _SmtpClient:
             except OSError as exc:
                 raise self._lost(exc, "streaming the message") from exc
             try:
-                commit()
+                with commit:
+                    self._terminate(conn)
             except BaseException:
-                # Drop the connection without the terminator: the server discards the
-                # unfinished message. Never RSET here, it would become part of the body.
+                # The claim was lost, the terminator could not be written, or the commit
+                # failed: drop the connection. Without its terminator the server discards the
+                # message; never RSET here, it would become part of the body.
                 self._drop()
                 raise
-            return self._finish(conn)
+            return self._verdict(conn)
 
     def close(self) -> None:
         with self._lock:
@@ -262,7 +283,7 @@ class _SmtpClient:
             raise TransientDeliveryError(
                 f"SMTP session setup with {server.host} failed: {exc}"
             ) from exc
-        # The terminator goes in a write of its own after the commit; with Nagle's algorithm
+        # The terminator goes in a write of its own, inside the commit; with Nagle's algorithm
         # it would wait for the server's delayed ACK of the body (40 ms a message on Linux).
         with contextlib.suppress(OSError):
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -282,14 +303,17 @@ class _SmtpClient:
             raise PermanentDeliveryError(error)
         raise TransientDeliveryError(error)
 
-    def _finish(self, conn: smtplib.SMTP) -> str:
-        """Past the commit: send the terminator and read the verdict."""
+    def _terminate(self, conn: smtplib.SMTP) -> None:
+        """The handover: the end-of-data line, in a write of its own."""
         try:
             conn.send(b".\r\n")
         except OSError as exc:
             # The server had already closed the connection, so the message was never
             # finished, and was discarded.
             raise self._lost(exc, "finishing the message") from exc
+
+    def _verdict(self, conn: smtplib.SMTP) -> str:
+        """Past the commit: the server's answer to the finished message."""
         try:
             code, reply = conn.getreply()
         except OSError as exc:

@@ -1,12 +1,10 @@
 """The in-app inbox. The Reminder row, with the subject and body the send service stores at
 its commit, is the inbox item: delivering is only committing."""
 
-from collections.abc import Callable
-
-from reminders.channels.base import OutboundMessage, Transport
+from reminders.channels.base import Commit, OutboundMessage, Transport
 
 
 class InboxTransport(Transport):
-    def deliver(self, message: OutboundMessage, *, commit: Callable[[], None]) -> str:
+    def deliver(self, message: OutboundMessage, *, commit: Commit) -> str:
         commit()
         return ""

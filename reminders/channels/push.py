@@ -9,7 +9,6 @@ push channel fails permanently with a reason a person can read: email stays the 
 import base64
 import hashlib
 import json
-from collections.abc import Callable
 from functools import lru_cache
 
 import requests
@@ -20,7 +19,7 @@ from py_vapid import Vapid02, VapidException
 from py_vapid.utils import b64urlencode
 from pywebpush import WebPushException, webpush
 
-from reminders.channels.base import OutboundMessage, PermanentDeliveryError, Transport
+from reminders.channels.base import Commit, OutboundMessage, PermanentDeliveryError, Transport
 from reminders.channels.http_errors import network_failure, status_failure
 
 NOT_CONFIGURED = "push is not configured on this server"
@@ -49,7 +48,7 @@ def payload_for(message: OutboundMessage, tag: str) -> bytes:
 
 
 class PushTransport(Transport):
-    def deliver(self, message: OutboundMessage, *, commit: Callable[[], None]) -> str:
+    def deliver(self, message: OutboundMessage, *, commit: Commit) -> str:
         vapid = configured_vapid()
         keys = message.push_keys or {}
         if not message.to or not keys.get("p256dh") or not keys.get("auth"):
@@ -80,7 +79,7 @@ class _CommitBeforePost(requests.Session):
     """Calls `commit()` at the last moment: the payload is encrypted and signed, the POST is
     about to go. An error before this point means nothing was sent."""
 
-    def __init__(self, commit: Callable[[], None]) -> None:
+    def __init__(self, commit: Commit) -> None:
         super().__init__()
         self._commit = commit
         self.stage = "preparing"

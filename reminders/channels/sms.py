@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from reminders.channels.base import (
+    Commit,
     OutboundMessage,
     PermanentDeliveryError,
     TransientDeliveryError,
@@ -26,7 +27,6 @@ from reminders.channels.base import (
 )
 from reminders.channels.http_errors import network_failure, status_failure
 
-Commit = Callable[[], None]
 PROVIDER = "SMS provider"
 
 

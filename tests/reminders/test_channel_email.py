@@ -1,22 +1,28 @@
-"""Email reaches a real SMTP server (aiosmtpd on 127.0.0.1) exactly once, and the commit point
-sits between the streamed body and the end-of-data terminator."""
+"""Email reaches a real SMTP server (aiosmtpd on 127.0.0.1) exactly once: the send is recorded
+after the streamed body, the end-of-data terminator is written inside that open transaction,
+and it is committed only once the terminator is out."""
 
+import smtplib
 import socket
 import threading
 import time
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.utils import timezone
 
 from reminders.channels.base import (
     OutboundMessage,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from reminders.channels.email import EmailTransport, message_id
+from reminders.channels.email import EmailTransport, _SmtpClient, message_id
+from reminders.models import Channel, Reminder
+from reminders.services import outbox
 
 MESSAGE = OutboundMessage(
     to="patient@example.org",
@@ -91,14 +97,28 @@ def transport():
 
 
 class Commits:
-    def __init__(self, check=None) -> None:
-        self.count = 0
-        self.check = check
+    """A transport's `commit` (reminders/channels/base.py), counting: `count` sends recorded,
+    `committed` of them committed; a `with commit:` block that raised rolls its send back.
+    `check` runs as the send is recorded, `at_commit` as it commits."""
+
+    def __init__(self, check=None, at_commit=None) -> None:
+        self.count = self.committed = 0
+        self.check, self.at_commit = check, at_commit
 
     def __call__(self) -> None:
+        self.__enter__()
+        self.__exit__(None, None, None)
+
+    def __enter__(self) -> None:
         self.count += 1
         if self.check:
             self.check()
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.committed += 1
+            if self.at_commit:
+                self.at_commit()
 
 
 def parsed(envelope):
@@ -136,13 +156,15 @@ def test_the_commit_comes_after_the_body_but_before_the_server_has_the_message(
 ):
     seen = []
 
-    def commit():
+    def recorded():
         time.sleep(0.05)  # time enough for the server to take a finished message
         seen.append(len(recorder.envelopes))
 
+    commit = Commits(check=recorded, at_commit=lambda: seen.append("committed"))
     transport.deliver(MESSAGE, commit=commit)
-    assert seen == [0]
+    assert seen == [0, "committed"]
     assert len(recorder.envelopes) == 1
+    assert (commit.count, commit.committed) == (1, 1)
 
 
 def test_a_crash_at_the_commit_point_leaves_no_message_on_the_server(
@@ -155,7 +177,7 @@ def test_a_crash_at_the_commit_point_leaves_no_message_on_the_server(
         raise KeyboardInterrupt("worker killed")
 
     with pytest.raises(KeyboardInterrupt):
-        transport.deliver(MESSAGE, commit=die)
+        transport.deliver(MESSAGE, commit=Commits(check=die))
 
     later = OutboundMessage(**{**MESSAGE.__dict__, "idempotency_key": "dose_due:41:email:8"})
     transport.deliver(later, commit=Commits())
@@ -164,6 +186,73 @@ def test_a_crash_at_the_commit_point_leaves_no_message_on_the_server(
     assert [parsed(e)["Message-ID"] for _, e in recorder.envelopes] == [
         message_id("dose_due:41:email:8")
     ]
+
+
+def test_a_terminator_that_cannot_be_written_rolls_the_recorded_send_back(
+    smtp_server, recorder, transport, monkeypatch
+):
+    """The connection breaks as the end-of-data line is written: the send was recorded but
+    is not committed, so the reminder stays the worker's to retry."""
+    write = smtplib.SMTP.send
+
+    def send(conn, data):
+        if data == b".\r\n":
+            raise BrokenPipeError("connection reset by peer")
+        return write(conn, data)
+
+    commit = Commits()
+    with monkeypatch.context() as patched:
+        patched.setattr(smtplib.SMTP, "send", send)
+        with pytest.raises(TransientDeliveryError, match="finishing the message"):
+            transport.deliver(MESSAGE, commit=commit)
+    assert (commit.count, commit.committed) == (1, 0)
+
+    transport.deliver(MESSAGE, commit=commit)  # a new connection, and it goes
+    wait_for(lambda: recorder.envelopes)
+    time.sleep(0.1)
+    assert len(recorder.envelopes) == 1
+    assert (commit.count, commit.committed) == (2, 1)
+
+
+@pytest.mark.django_db
+def test_a_worker_stopped_at_the_handover_leaves_its_reminder_to_be_sent_again(
+    smtp_server, recorder, patient, monkeypatch
+):
+    """Stopped after recording the send, before the end-of-data line: the recorded send is
+    rolled back with the unfinished message, so the reaper puts it back and it arrives once.
+    (Had the send been committed before the terminator, it would be "sent" and lost.) The
+    same under a real SIGKILL: tests/reminders/test_worker_crash.py."""
+    channel = Channel.objects.create(
+        user=patient.user, kind=Channel.Kind.EMAIL, address="pat@example.com"
+    )
+    now = timezone.now()
+    reminder = Reminder.objects.create(
+        user=patient.user,
+        channel=channel,
+        kind=Reminder.Kind.TEST,
+        due_at=now,
+        send_after=now,
+        idempotency_key="handover:1",
+    )
+
+    def stopped(client, conn):
+        raise KeyboardInterrupt("worker stopped")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_SmtpClient, "_terminate", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            outbox.reminders_send(reminder_ids=[reminder.pk], now=now)
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.sent_at) == (Reminder.Status.SENDING, None)
+
+    later = now + outbox.SENDING_LEASE + timedelta(seconds=1)
+    assert outbox.reminders_reap(now=later) == 1
+    assert outbox.reminders_send(reminder_ids=[reminder.pk], now=later) == {
+        reminder.pk: Reminder.Status.SENT
+    }
+    wait_for(lambda: recorder.envelopes)
+    time.sleep(0.1)
+    assert [parsed(e)["Message-ID"] for _, e in recorder.envelopes] == [message_id("handover:1")]
 
 
 def test_a_mailbox_refused_at_rcpt_is_permanent_and_nothing_is_committed(
@@ -232,7 +321,7 @@ def test_threads_of_one_worker_send_on_connections_of_their_own(smtp_server, rec
             transport.close()
 
     other = OutboundMessage(**{**MESSAGE.__dict__, "idempotency_key": "other"})
-    first = threading.Thread(target=send, args=(MESSAGE, held_at_commit))
+    first = threading.Thread(target=send, args=(MESSAGE, Commits(check=held_at_commit)))
     first.start()
     assert at_commit.wait(5)
     second = threading.Thread(target=send, args=(other, Commits(), other_sent))
@@ -324,3 +413,34 @@ def test_a_message_without_html_gets_an_escaped_html_part(settings, transport):
     plain = OutboundMessage(to="p@example.org", subject="Hi", text="1 < 2\nnext", html="")
     transport.deliver(plain, commit=Commits())
     assert mail.outbox[0].alternatives[0][0] == "<p>1 &lt; 2<br>next</p>"
+
+
+@pytest.mark.parametrize("backend", ["locmem", "smtp"])
+def test_a_message_that_cannot_be_built_is_permanent_and_nothing_is_committed(
+    backend, request, settings, transport
+):
+    if backend == "smtp":
+        request.getfixturevalue("smtp_server")
+    else:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # A line break in an address is header injection: Django refuses to build the message.
+    broken = OutboundMessage(
+        to="p@example.org\nBcc: x@example.org", subject="Hi", text="t", html=""
+    )
+    commit = Commits()
+    with pytest.raises(PermanentDeliveryError, match="cannot be"):
+        transport.deliver(broken, commit=commit)
+    assert commit.count == 0
+    assert mail.outbox == []
+
+
+def test_every_message_gets_its_own_multipart_boundary(smtp_server, recorder, transport):
+    transport.deliver(MESSAGE, commit=Commits())
+    transport.deliver(MESSAGE, commit=Commits())
+    wait_for(lambda: len(recorder.envelopes) == 2)
+    messages = [parsed(envelope) for _peer, envelope in recorder.envelopes]
+    boundaries = [message.get_boundary() for message in messages]
+    assert all(boundaries) and boundaries[0] != boundaries[1]
+    bodies = [message.get_body(("plain",)).get_content() for message in messages]
+    assert bodies[0] == bodies[1]
+    assert bodies[0].replace("\r\n", "\n").strip() == MESSAGE.text.strip()

@@ -4,7 +4,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
-from clinics.page_cache import clinic_data_changed
+from clinics.page_cache import patient_data_changed
 
 
 def audit_record(
@@ -20,7 +20,7 @@ def audit_record(
     """Append one row to the audit log. Call it inside the transaction of the change itself,
     so that a change is never saved without its audit row, nor an audit row without its change."""
     if patient is not None and action != AuditEvent.Action.VIEW:
-        clinic_data_changed(patient.clinic_id)
+        patient_data_changed(patient.pk, patient.clinic_id)
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=getattr(actor, "username", "") or "system",

@@ -1,20 +1,28 @@
-"""The nurse's pages, kept for a short while: the dashboard's table and a patient's record.
+"""The nurse's pages, kept: the dashboard's table and a patient's record.
 
 Working out fifty patients' adherence, flags and labs takes the dashboard about 100 ms, a
-patient's record about 50, and a clinic's nurses open the same pages all day. The rendered
-part is kept in the cache (Redis when REDIS_URL is set, shared by every web process) for
-STAFF_PAGE_CACHE_SECONDS, under a key made of the page, the clinics it shows, each clinic's
-generation and the query. Every audited change to a
-patient's data, and every flag raised, moves their clinic's generation on once its transaction
-commits, so what nurses and patients do shows at once; what the workers change by themselves
-(doses marked missed at the end of their window) shows within STAFF_PAGE_CACHE_SECONDS. The page
-says when its figures were worked out.
+patient's record about 50, and a clinic's nurses open the same pages all day. What is kept
+lives in the cache (Redis when REDIS_URL is set, shared by every web process).
+
+- The dashboard's table is kept for STAFF_PAGE_CACHE_SECONDS under a key made of the page,
+  the clinics it shows, each clinic's generation and the query. Every change to a patient's
+  data moves their clinic's generation on once its transaction commits, so it shows at once.
+  The dashboard is also kept whole, menu and forms included, for each nurse and sign-in on
+  its own (`personal_key`): the page nurses open most then costs about what an empty page does.
+- A patient's record is kept under that patient's own generation, so a change to one patient
+  leaves the others' records kept, until the first instant the clock alone would change what
+  it shows (`clinics.record.record_valid_until`: a dose falling due, a day ending, a dose
+  leaving the 30-day window), and for STAFF_RECORD_CACHE_SECONDS at most. A worker keeps the
+  records warm (`records_warm`), so a nurse rarely waits for one to be worked out.
+
+Generations move on for every audited change to a patient, every flag raised, and every
+change the workers make to a plan (a dose marked missed, a horizon extended): all of those go
+through `patient_data_changed`. The page says when its figures were worked out, with a link
+that works them out again.
 
 A kept part holds no form (no CSRF token) and nothing personal to the nurse, only what every
 nurse of those clinics may see; the view checks who may see it before asking for it. Viewing
-a record is still audited every time. The dashboard is also kept whole, menu and forms
-included, for each nurse and sign-in on its own (`personal_key`): the page nurses open most
-then costs about what an empty page does.
+a record is still audited every time.
 """
 
 import hashlib
@@ -36,22 +44,65 @@ def _generation_key(clinic_id: int) -> str:
     return f"clinic-generation:{clinic_id}"
 
 
-def clinic_data_changed(clinic_id: int | None) -> None:
-    """A patient of this clinic changed: tables worked out before are not shown again. Runs
-    after the transaction commits, so a page never caches what is about to be rolled back."""
-    if clinic_id is None or not settings.STAFF_PAGE_CACHE_SECONDS:
+def _patient_generation_key(patient_id: int) -> str:
+    return f"patient-generation:{patient_id}"
+
+
+def patient_data_changed(patient_id: int | None, clinic_id: int | None) -> None:
+    """This patient's data changed: their record and their clinic's tables worked out before
+    are not shown again. Runs after the transaction commits, so a page never keeps what is
+    about to be rolled back."""
+    patients_data_changed([(patient_id, clinic_id)])
+
+
+def patients_data_changed(patients: Iterable[tuple[int | None, int | None]]) -> None:
+    """`patient_data_changed` for many (patient id, clinic id) pairs at once."""
+    if not settings.STAFF_PAGE_CACHE_SECONDS:
         return
-    transaction.on_commit(lambda: _bump(clinic_id))
+    keys = set()
+    for patient_id, clinic_id in patients:
+        if patient_id is not None:
+            keys.add(_patient_generation_key(patient_id))
+        if clinic_id is not None:
+            keys.add(_generation_key(clinic_id))
+    if keys:
+        transaction.on_commit(lambda: _bump(sorted(keys)))
 
 
-def _bump(clinic_id: int) -> None:
-    key = _generation_key(clinic_id)
-    # add() then incr(): atomic in Redis; a key that expired between the two starts again.
-    cache.add(key, 0, timeout=None)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=None)
+def _bump(keys: list[str]) -> None:
+    for key in keys:
+        # add() then incr(): atomic in Redis; a key that expired between the two starts again.
+        cache.add(key, 0, timeout=None)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=None)
+
+
+def clinics_figure(name: str, user, work_out: Callable[[], int]) -> int:
+    """A figure about the nurse's clinics (the menu's count of open flags), kept like the
+    dashboard's table: until a change to a patient of one of her clinics commits, and
+    STAFF_PAGE_CACHE_SECONDS at most. Which clinics are hers is kept that long too: the app
+    only ever adds a membership, to a nurse who has just accepted her invitation."""
+    seconds = settings.STAFF_PAGE_CACHE_SECONDS
+    if not seconds:
+        return work_out()
+    from clinics.models import StaffMembership
+
+    clinics_key = f"nurse-clinics:{user.pk}"
+    clinic_ids = cache.get(clinics_key)
+    if clinic_ids is None:
+        memberships = StaffMembership.objects.filter(user=user)
+        clinic_ids = sorted(memberships.values_list("clinic_id", flat=True))
+        cache.set(clinics_key, clinic_ids, timeout=seconds)
+    generations = cache.get_many([_generation_key(pk) for pk in clinic_ids])
+    parts = "-".join(f"{pk}.{generations.get(_generation_key(pk), 0)}" for pk in clinic_ids)
+    key = f"clinics-figure:v{VERSION}:{name}:{parts}"
+    figure = cache.get(key)
+    if figure is None:
+        figure = work_out()
+        cache.set(key, figure, timeout=seconds)
+    return figure
 
 
 def personal_key(request) -> str | None:
@@ -62,6 +113,48 @@ def personal_key(request) -> str | None:
     if not secret or len(messages.get_messages(request)):
         return None
     return hashlib.sha256(f"{request.user.pk}|{secret}|{request.path}".encode()).hexdigest()
+
+
+def record_key(patient_id: int, query: str) -> str | None:
+    """Where a patient's record for this query is kept now (None with the cache off)."""
+    if not settings.STAFF_PAGE_CACHE_SECONDS or not settings.STAFF_RECORD_CACHE_SECONDS:
+        return None
+    return record_keys([patient_id], query)[patient_id]
+
+
+def record_keys(patient_ids: Iterable[int], query: str) -> dict[int, str]:
+    """`record_key` of many patients, with one read of their generations."""
+    ids = list(patient_ids)
+    generations = cache.get_many([_patient_generation_key(pk) for pk in ids])
+    digest = hashlib.sha256(f"{query}|{get_language()}".encode()).hexdigest()[:32]
+    return {
+        pk: f"staff-record:v{VERSION}:{pk}.{generations.get(_patient_generation_key(pk), 0)}"
+        f":{digest}"
+        for pk in ids
+    }
+
+
+def record_kept(key: str | None, now: datetime) -> tuple[SafeString, datetime] | None:
+    """The record kept under `key` and when it was worked out, if it still holds at `now`."""
+    kept = cache.get(key) if key else None
+    if kept is None:
+        return None
+    html, worked_out_at, valid_until = kept
+    if now >= valid_until:
+        return None
+    return mark_safe(html), worked_out_at  # noqa: S308 (our own template's output)
+
+
+def record_keep(key: str | None, html: SafeString, worked_out_at: datetime, valid_until) -> None:
+    """Keep a record just worked out, until `valid_until` and STAFF_RECORD_CACHE_SECONDS at
+    most."""
+    if key is None:
+        return
+    seconds = int(
+        min(settings.STAFF_RECORD_CACHE_SECONDS, (valid_until - worked_out_at).total_seconds())
+    )
+    if seconds >= 1:
+        cache.set(key, (str(html), worked_out_at, valid_until), timeout=seconds)
 
 
 def part_cached(

@@ -307,6 +307,11 @@ SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL el
 STAFF_PAGE_CACHE_SECONDS = _int("STAFF_PAGE_CACHE_SECONDS", 60)
 if STAFF_PAGE_CACHE_SECONDS < 0:
     raise SystemExit("config error: STAFF_PAGE_CACHE_SECONDS must be 0 (off) or more")
+# A patient's record is kept until their data changes or the clock changes what it shows
+# (clinics/page_cache.py), and this long at most; 0 does not keep them.
+STAFF_RECORD_CACHE_SECONDS = _int("STAFF_RECORD_CACHE_SECONDS", 3600)
+if STAFF_RECORD_CACHE_SECONDS < 0:
+    raise SystemExit("config error: STAFF_RECORD_CACHE_SECONDS must be 0 (off) or more")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
@@ -363,6 +368,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=10),
     },
     "schedules-mark-missed": {"task": "schedules.mark_missed", "schedule": timedelta(minutes=5)},
+    "clinics-warm-records": {"task": "clinics.warm_records", "schedule": timedelta(seconds=30)},
     "schedules-extend-horizons": {
         "task": "schedules.extend_horizons",
         "schedule": timedelta(hours=6),

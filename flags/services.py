@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import StaffMembership
-from clinics.page_cache import clinic_data_changed
+from clinics.page_cache import patient_data_changed
 from flags.models import Flag, SymptomReport
 from schedules import safety
 from schedules.models import LabOrder, LabResult, LabTest, Prescription
@@ -67,7 +67,7 @@ def flag_raise(
     Returns (flag, created). The partial unique constraint makes a second open flag for the
     same cause impossible even when two workers raise it at once: the loser updates.
     """
-    clinic_data_changed(patient.clinic_id)
+    patient_data_changed(patient.pk, patient.clinic_id)
     for _attempt in range(2):
         open_flag = Flag.objects.filter(patient=patient, cause=cause, resolved_at__isnull=True)
         recurred = {"last_seen_at": now, "occurrences": F("occurrences") + 1}

@@ -10,12 +10,16 @@ together for the two pages.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import Min, Q
 
 from clinics.models import Patient
 from clinics.record.audit import AUDIT_SHOWN, AuditEntry, AuditTrail, audit_trail
 from clinics.record.chart import TimelineChart, timeline_chart, timeline_range
 from clinics.record.observations import (
+    RESOLVED_FLAGS_WITHIN,
     FlagLists,
     LabOrderRow,
     flags_between,
@@ -40,8 +44,8 @@ from clinics.record.treatment import (
 )
 from flags.models import Flag, SymptomReport
 from schedules import scheduler
-from schedules.adherence import Adherence, adherence_for_patient
-from schedules.models import LabResult, Prescription
+from schedules.adherence import WIDEST_WINDOW, Adherence, adherence_for_patient
+from schedules.models import InjectionEvent, LabResult, Prescription
 from schedules.selectors import platelet_guidance
 
 __all__ = [
@@ -59,6 +63,7 @@ __all__ = [
     "lab_orders_of",
     "local_today",
     "patient_record",
+    "record_valid_until",
     "timeline_chart",
     "visit_report",
 ]
@@ -147,6 +152,51 @@ def patient_record(patient: Patient, *, now: datetime, audit_all: bool = False) 
         audit=audit_trail(patient, limit=None if audit_all else AUDIT_SHOWN),
         chart=timeline_chart(patient, first=span[0], last=span[1]) if span else None,
     )
+
+
+# How long after its due instant a dose still counts in what the record shows: the
+# adherence windows, and the widest dose window the next-dose search looks back over.
+DOSE_SPANS = (timedelta(days=30), timedelta(days=90), WIDEST_WINDOW)
+
+
+def record_valid_until(patient: Patient, *, now: datetime) -> datetime:
+    """The first instant after `now` at which the clock alone changes what `patient_record`
+    shows; until then, with the data unchanged, it shows the same.
+
+    Everything the record reads of the clock is one of: the local date (in the patient's,
+    a prescription's, the clinic's or the site's zone), a dose's due instant passing (it is
+    overdue, it counts, it is the last one due), a dose leaving a window that counts back
+    from now (30 and 90 days of adherence, WIDEST_WINDOW), and a resolved flag leaving the
+    RESOLVED_FLAGS_WITHIN shown. Three queries; a test renders records either side of
+    these instants.
+    """
+    zones = {patient.time_zone, patient.clinic.time_zone, settings.TIME_ZONE}
+    zones.update(Prescription.objects.filter(patient=patient).values_list("time_zone", flat=True))
+    instants = [_next_midnight(now, zone) for zone in zones]
+    events = InjectionEvent.objects.filter(prescription__patient=patient)
+    spans = {
+        f"out_{n}": Min("due_at", filter=Q(due_at__gte=now - span))
+        for n, span in enumerate(DOSE_SPANS)
+    }
+    edges = events.aggregate(next_due=Min("due_at", filter=Q(due_at__gte=now)), **spans)
+    if edges["next_due"] is not None:
+        instants.append(edges["next_due"])
+    for n, span in enumerate(DOSE_SPANS):
+        if edges[f"out_{n}"] is not None:
+            instants.append(edges[f"out_{n}"] + span)
+    resolved = Flag.objects.filter(
+        patient=patient, resolved_at__gte=now - RESOLVED_FLAGS_WITHIN
+    ).aggregate(first=Min("resolved_at"))["first"]
+    if resolved is not None:
+        instants.append(resolved + RESOLVED_FLAGS_WITHIN)
+    return min(instants)
+
+
+def _next_midnight(now: datetime, zone: str) -> datetime:
+    """The next local midnight in `zone` (the start of the next local date)."""
+    tz = scheduler.zone_for(zone)
+    tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=tz)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 
+from clinics.page_cache import patients_data_changed
 from schedules import scheduler
 from schedules.models import InjectionEvent, LabOrder, Prescription, PrescriptionPhase
 from schedules.services.schedule import schedule_plan
@@ -137,6 +138,8 @@ def _materialise_batch(ids: list[int], *, now: datetime, until: date | None) -> 
         plans = [_plan(rx, phases, now, until) for rx, phases in _load(ids)]
         if not plans:
             return 0
+        patients = Prescription.objects.filter(pk__in=[plan.prescription_id for plan in plans])
+        patients_data_changed((pk, None) for pk in patients.values_list("patient_id", flat=True))
         if connection.vendor == "postgresql":
             return _write_postgresql(plans)
         return _write_portable(plans)

@@ -1,0 +1,80 @@
+"""The body of the nurse's patient record, worked out or kept (clinics/page_cache.py).
+
+The record's view and the worker that keeps records warm share it, so a kept record is the
+very page the view would have worked out.
+"""
+
+import logging
+from datetime import datetime
+from time import monotonic
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString
+
+from clinics import page_cache, record
+from clinics.models import Patient
+
+log = logging.getLogger(__name__)
+
+WARM_LOCK = "records-warm-lock"
+
+
+def record_body(
+    patient: Patient, *, now: datetime, audit_all: bool = False, fresh: bool = False
+) -> tuple[SafeString, datetime]:
+    """The record's body and when it was worked out. `fresh` works it out again (the page's
+    Refresh link). The caller has checked that the person may see this patient."""
+    # The key (the patient's generation) is read before the data: a change that commits
+    # while this one is worked out moves the generation on, and this copy is never read.
+    key = page_cache.record_key(patient.pk, "audit=all" if audit_all else "")
+    if not fresh and (kept := page_cache.record_kept(key, now)) is not None:
+        return kept
+    html = record_worked_out(patient, now=now, audit_all=audit_all)
+    if key is not None:
+        page_cache.record_keep(key, html, now, record.record_valid_until(patient, now=now))
+    return html, now
+
+
+def record_worked_out(patient: Patient, *, now: datetime, audit_all: bool) -> SafeString:
+    context = {
+        "patient": patient,
+        "record": record.patient_record(patient, now=now, audit_all=audit_all),
+        "audit_all": audit_all,
+    }
+    return render_to_string("clinics/_record_body.html", context)
+
+
+def records_warm(*, now: datetime, seconds: float) -> int:
+    """Work out and keep the records not kept now (changed, their day ended, never opened),
+    for about `seconds`; returns how many. Only where the cache is shared with the web
+    processes (Redis), and one worker at a time. Records are kept in the site's language."""
+    shared = "redis" in settings.CACHES["default"]["BACKEND"].lower()
+    if not shared or page_cache.record_key(0, "") is None:
+        return 0
+    if not cache.add(WARM_LOCK, 1, timeout=int(seconds) + 60):
+        return 0
+    started, warmed = monotonic(), 0
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            patients = Patient.objects.filter(user__is_active=True).select_related("user", "clinic")
+            ids = list(patients.order_by("pk").values_list("pk", flat=True))
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                keys = page_cache.record_keys(chunk, "")
+                kept = cache.get_many(list(keys.values()))
+                cold = [
+                    pk for pk in chunk if (entry := kept.get(keys[pk])) is None or now >= entry[2]
+                ]
+                for patient in patients.filter(pk__in=cold).order_by("pk"):
+                    if monotonic() - started > seconds:
+                        return warmed
+                    record_body(patient, now=timezone.now(), fresh=True)
+                    warmed += 1
+    finally:
+        cache.delete(WARM_LOCK)
+        if warmed:
+            log.info("kept %s patient records warm in %.1f s", warmed, monotonic() - started)
+    return warmed

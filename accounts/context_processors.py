@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from clinics import page_cache
 from flags.queue import open_flag_count
 
 NAV_BY_ROLE = {
@@ -30,8 +31,9 @@ def navigation(request) -> dict:
         return {"nav_items": []}
     items = NAV_BY_ROLE.get(user.role, [])
     if user.is_nurse:
-        # One query: the open flags of the nurse's clinics, in the menu's words.
-        count = open_flag_count(user)
+        # The open flags of the nurse's clinics, in the menu's words: one query, or none
+        # while no patient of those clinics has changed (clinics/page_cache.py).
+        count = page_cache.clinics_figure("open-flags", user, lambda: open_flag_count(user))
         label = _("Flags (%(count)s open)") % {"count": count} if count else _("Flags")
         items = [(name, label if name == "flag_queue:list" else text) for name, text in items]
     return {"nav_items": items}

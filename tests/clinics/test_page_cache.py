@@ -1,7 +1,8 @@
 """The nurse's pages kept in the cache (clinics/page_cache.py): the dashboard's table, which
 nurses of the same clinics share, and a patient's record. An audited change or a new flag
-shows at once; a change the workers make on their own shows once STAFF_PAGE_CACHE_SECONDS
-have passed, or on Refresh; who may see a page is checked before anything kept is shown."""
+shows at once; on the dashboard, a change the workers make on their own without one shows
+once STAFF_PAGE_CACHE_SECONDS have passed, or on Refresh; who may see a page is checked
+before anything kept is shown. How long a record is kept: tests/clinics/test_record_cache.py."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -252,3 +253,29 @@ def test_a_message_waiting_is_shown_on_a_page_that_was_kept(nurse, treated):
     client.cookies[CookieStorage.cookie_name] = storage._encode([Message(constants.SUCCESS, said)])
     assert said in client.get(URL).content.decode()
     assert said not in client.get(URL).content.decode()  # shown once, then the kept page
+
+
+def test_the_menus_count_of_open_flags_is_kept_until_a_flag_changes(
+    nurse, treated, django_capture_on_commit_callbacks
+):
+    client = signed_in(nurse)
+    url = record_url(treated)
+    assert "Flags (1 open)" not in client.get(url).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        flag_raise(patient=treated, cause=Flag.Cause.LAB_OVERDUE, summary="B12 check", now=NOW)
+    assert "Flags (1 open)" in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as kept:
+        assert "Flags (1 open)" in client.get(url).content.decode()
+    assert not any("flags_flag" in query["sql"] for query in kept.captured_queries)
+    # A flag written with no service (so no generation moved on) shows within the minute.
+    Flag.objects.create(
+        patient=treated,
+        cause=Flag.Cause.DOSE_OVERDUE,
+        urgency=Flag.Urgency.HIGH,
+        summary="Unannounced",
+        opened_at=NOW,
+        last_seen_at=NOW,
+    )
+    assert "Flags (1 open)" in client.get(url).content.decode()
+    with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
+        assert "Flags (2 open)" in client.get(url).content.decode()

@@ -233,7 +233,7 @@ def shared_cache(settings, redis_url):
     test's own."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": f"test-warm-{uuid.uuid4().hex}",
         }

@@ -79,22 +79,48 @@ def _bump(keys: list[str]) -> None:
             cache.set(key, 1, timeout=None)
 
 
+def nurse_clinic_ids(user) -> list[int]:
+    """The ids of the clinics a nurse belongs to, kept for STAFF_PAGE_CACHE_SECONDS; a
+    membership saved or deleted anywhere (the app, the admin site) forgets them at once
+    (`membership_changed`), so no kept page outlives a nurse's access."""
+    from clinics.models import StaffMembership
+
+    def read() -> list[int]:
+        memberships = StaffMembership.objects.filter(user=user)
+        return sorted(memberships.values_list("clinic_id", flat=True))
+
+    seconds = settings.STAFF_PAGE_CACHE_SECONDS
+    if not seconds:
+        return read()
+    key = _nurse_clinics_key(user.pk)
+    clinic_ids = cache.get(key)
+    if clinic_ids is None:
+        clinic_ids = read()
+        cache.set(key, clinic_ids, timeout=seconds)
+    return clinic_ids
+
+
+def _nurse_clinics_key(user_id: int) -> str:
+    return f"nurse-clinics:{user_id}"
+
+
+def membership_changed(sender, instance, **kwargs) -> None:
+    """Receiver of StaffMembership's post_save and post_delete (clinics/apps.py)."""
+    user_id = instance.user_id
+    # Now, and again once the change commits: a page worked out in between may have kept
+    # the clinics as they were before it.
+    cache.delete(_nurse_clinics_key(user_id))
+    transaction.on_commit(lambda: cache.delete(_nurse_clinics_key(user_id)))
+
+
 def clinics_figure(name: str, user, work_out: Callable[[], int]) -> int:
     """A figure about the nurse's clinics (the menu's count of open flags), kept like the
     dashboard's table: until a change to a patient of one of her clinics commits, and
-    STAFF_PAGE_CACHE_SECONDS at most. Which clinics are hers is kept that long too: the app
-    only ever adds a membership, to a nurse who has just accepted her invitation."""
+    STAFF_PAGE_CACHE_SECONDS at most."""
     seconds = settings.STAFF_PAGE_CACHE_SECONDS
     if not seconds:
         return work_out()
-    from clinics.models import StaffMembership
-
-    clinics_key = f"nurse-clinics:{user.pk}"
-    clinic_ids = cache.get(clinics_key)
-    if clinic_ids is None:
-        memberships = StaffMembership.objects.filter(user=user)
-        clinic_ids = sorted(memberships.values_list("clinic_id", flat=True))
-        cache.set(clinics_key, clinic_ids, timeout=seconds)
+    clinic_ids = nurse_clinic_ids(user)
     generations = cache.get_many([_generation_key(pk) for pk in clinic_ids])
     parts = "-".join(f"{pk}.{generations.get(_generation_key(pk), 0)}" for pk in clinic_ids)
     key = f"clinics-figure:v{VERSION}:{name}:{parts}"

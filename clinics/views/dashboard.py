@@ -26,8 +26,7 @@ DESCENDING_FIRST = {"missed_streak", "flags", "labs_overdue"}
 def dashboard(request):
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else DashboardFilterForm.default_filters()
-    clinics = list(selectors.clinics_of(request.user))
-    clinic_ids = [clinic.pk for clinic in clinics]
+    clinic_ids = page_cache.nurse_clinic_ids(request.user)
     page_number = _page_number(request)
     query = _query(filters, page=page_number)
     fresh = request.GET.get("fresh") == "1"
@@ -39,6 +38,7 @@ def dashboard(request):
         return render_to_string("clinics/_dashboard_table.html", context)
 
     def whole_page():
+        clinics = list(selectors.clinics_of(request.user).order_by("pk"))
         table, as_of = page_cache.part_cached(
             "dashboard", clinic_ids, query, work_out, fresh=fresh, keep=keep
         )

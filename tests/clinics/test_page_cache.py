@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from clinics.models import StaffMembership
 from flags.models import Flag
 from flags.services import flag_raise, flag_resolve
 from schedules.models import InjectionEvent
@@ -279,3 +280,20 @@ def test_the_menus_count_of_open_flags_is_kept_until_a_flag_changes(
     assert "Flags (1 open)" in client.get(url).content.decode()
     with time_machine.travel(NOW + timedelta(seconds=61), tick=False):
         assert "Flags (2 open)" in client.get(url).content.decode()
+
+
+def test_a_membership_added_or_removed_changes_the_dashboard_at_once(
+    nurse, other_clinic, treated, django_capture_on_commit_callbacks
+):
+    """The nurse's clinics are kept with her pages; a membership saved or deleted (here as
+    the admin site would) forgets them, so no kept page outlives her access."""
+    stranger = factories.PatientFactory(clinic=other_clinic, user__last_name="Elsewhere")
+    client = signed_in(nurse)
+    assert stranger.user.display_name not in page(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        membership = StaffMembership.objects.create(user=nurse, clinic=other_clinic)
+    assert stranger.user.display_name in page(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        membership.delete()
+    assert stranger.user.display_name not in page(client)
+    assert treated.user.display_name in page(client)

@@ -171,7 +171,9 @@ def record_kept(key: str | None, now: datetime) -> tuple[SafeString, datetime] |
     return mark_safe(html), worked_out_at  # noqa: S308 (our own template's output)
 
 
-def record_keep(key: str | None, html: SafeString, worked_out_at: datetime, valid_until) -> None:
+def record_keep(
+    key: str | None, html: SafeString, worked_out_at: datetime, valid_until: datetime
+) -> None:
     """Keep a record just worked out, until `valid_until` and STAFF_RECORD_CACHE_SECONDS at
     most."""
     if key is None:

@@ -52,8 +52,8 @@ def records_warm(*, now: datetime, seconds: float) -> int:
     for about `seconds`; returns how many. Only where the cache is shared with the web
     processes (Redis), and one worker at a time. Records are kept in the site's language."""
     shared = "redis" in settings.CACHES["default"]["BACKEND"].lower()
-    kept = settings.STAFF_PAGE_CACHE_SECONDS and settings.STAFF_RECORD_CACHE_SECONDS
-    if not shared or not kept:
+    keeping = settings.STAFF_PAGE_CACHE_SECONDS and settings.STAFF_RECORD_CACHE_SECONDS
+    if not shared or not keeping:
         return 0
     if not cache.add(WARM_LOCK, 1, timeout=int(seconds) + 60):
         return 0

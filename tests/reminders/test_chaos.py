@@ -1,6 +1,17 @@
 """Chaos: 2,000 reminders fall due; two beat processes and two workers run; one worker is
-killed with SIGKILL mid-batch and Redis is restarted. Every reminder reaches the SMTP server
-exactly once, and the database agrees.
+killed with SIGKILL mid-batch and Redis is restarted. Every reminder reaches the SMTP server,
+exactly once but for one exception, and the database agrees.
+
+The exception is where exactly once ends for SMTP (RFC 1047): a message and the database
+cannot be finished in one step. The send is recorded in a transaction held open while the
+end-of-data line is written, and committed right after (reminders/channels/email.py). A
+worker killed before that write loses nothing: the server discards the message, the database
+rolls the send back, the reaper sends it again. A worker killed between that write and its
+COMMIT leaving (microseconds, unless the scheduler happens to switch away right then) has
+handed the message over without recording it, so it goes again. So a reminder may arrive
+twice only if it is the one a killed worker process was handing over: the reaper blames
+exactly that one (`crashes`), at most one per process of the killed worker, and both copies
+carry the same Message-ID, which mail clients show once. Never lost, in every case.
 
 Real processes throughout: `celery beat` twice, `celery worker` twice (prefork), a Redis
 server of the test's own (so restarting it disturbs nobody else), an aiosmtpd server in this
@@ -37,6 +48,7 @@ from tests.reminders.support import (
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
 REMINDERS = 2000
+WORKER_PROCESSES = 2  # each worker's
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -113,7 +125,7 @@ def test_every_reminder_reaches_smtp_exactly_once_through_a_killed_worker_and_a_
         "-A",
         "config",
         "worker",
-        "--concurrency=2",
+        f"--concurrency={WORKER_PROCESSES}",
         "--without-mingle",
         "--without-gossip",
         "--loglevel=WARNING",
@@ -157,8 +169,15 @@ def test_every_reminder_reaches_smtp_exactly_once_through_a_killed_worker_and_a_
     assert killed_at < REMINDERS, "the kill came after the last message: not mid-batch"
     arrived = Counter(mailbox.message_ids)
     expected = {message_id(f"chaos:{n}") for n in range(REMINDERS)}
-    duplicates = sorted(m for m, times in arrived.items() if times > 1)
-    assert not duplicates, f"{len(duplicates)} reminders arrived twice: {duplicates[:5]}"
-    assert set(arrived) == expected
-    assert len(mailbox.message_ids) == REMINDERS
+    assert set(arrived) == expected  # every one arrived: none lost
     assert statuses == {Reminder.Status.SENT: REMINDERS}
+    duplicates = {m: times for m, times in arrived.items() if times > 1}
+    handed_over_at_the_kill = {
+        message_id(key)
+        for key in Reminder.objects.filter(crashes__gt=0).values_list("idempotency_key", flat=True)
+    }
+    assert set(duplicates) <= handed_over_at_the_kill, (
+        f"arrived twice, but no killed worker was handing it over: {duplicates}"
+    )
+    assert len(duplicates) <= WORKER_PROCESSES and set(duplicates.values()) <= {2}, duplicates
+    assert len(mailbox.message_ids) == REMINDERS + len(duplicates)

@@ -163,12 +163,23 @@ def record_keys(patient_ids: Iterable[int], query: str) -> dict[int, str]:
 def record_kept(key: str | None, now: datetime) -> tuple[SafeString, datetime] | None:
     """The record kept under `key` and when it was worked out, if it still holds at `now`."""
     kept = cache.get(key) if key else None
-    if kept is None:
+    if not _holds(kept, now):
         return None
-    html, worked_out_at, valid_until = kept
-    if now >= valid_until:
-        return None
+    html, worked_out_at, _valid_until = kept
     return mark_safe(html), worked_out_at  # noqa: S308 (our own template's output)
+
+
+def records_not_kept(patient_ids: list[int], query: str, now: datetime) -> list[int]:
+    """Of these patients, those whose record for this query is not kept, or no longer holds
+    at `now`, with one read of the cache for them all."""
+    keys = record_keys(patient_ids, query)
+    kept = cache.get_many(list(keys.values()))
+    return [pk for pk in patient_ids if not _holds(kept.get(keys[pk]), now)]
+
+
+def _holds(kept: tuple | None, now: datetime) -> bool:
+    """A kept record (html, worked out at, valid until) still shows what it would at `now`."""
+    return kept is not None and now < kept[2]
 
 
 def record_keep(

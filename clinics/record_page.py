@@ -63,12 +63,7 @@ def records_warm(*, now: datetime, seconds: float) -> int:
             patients = Patient.objects.filter(user__is_active=True).select_related("user", "clinic")
             ids = list(patients.order_by("pk").values_list("pk", flat=True))
             for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                keys = page_cache.record_keys(chunk, "")
-                kept = cache.get_many(list(keys.values()))
-                cold = [
-                    pk for pk in chunk if (entry := kept.get(keys[pk])) is None or now >= entry[2]
-                ]
+                cold = page_cache.records_not_kept(ids[start : start + 500], "", now)
                 for patient in patients.filter(pk__in=cold).order_by("pk"):
                     if monotonic() - started > seconds:
                         return warmed

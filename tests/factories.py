@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import SESSION_KEY
+from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -74,6 +75,13 @@ def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = totp.time + steps_ahead * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+def verified_client(user) -> Client:
+    """A browser of its own, signed in as `user` past two-factor."""
+    client = Client()
+    verified_login(client, user)
+    return client
 
 
 def verified_login(client, user) -> None:

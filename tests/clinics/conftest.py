@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import pytest
+from django.core.cache import cache
 
 from schedules.models import Prescription
 from tests.clinics.record_helpers import NOW, record_labs, report_tingling, treat
@@ -17,6 +18,19 @@ def clock(time_machine):
         return when
 
     return move_to
+
+
+@pytest.fixture
+def pages_kept(request, settings, time_machine):
+    """The nurse's pages kept in this process's memory (clean for each test), at the test
+    module's NOW."""
+    settings.STAFF_PAGE_CACHE_SECONDS = 60
+    settings.STAFF_RECORD_CACHE_SECONDS = 3600
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    time_machine.move_to(request.module.NOW, tick=False)
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

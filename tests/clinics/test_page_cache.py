@@ -11,7 +11,6 @@ import time_machine
 from django.contrib.messages import constants
 from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -26,19 +25,9 @@ from schedules.services import injection_event_log
 from tests import factories
 from tests.schedules.factories import prescribe
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pages_kept")]
 URL = reverse("clinics:dashboard")
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def cache_on(settings, time_machine):
-    settings.STAFF_PAGE_CACHE_SECONDS = 60
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    time_machine.move_to(NOW, tick=False)
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def page(client: Client, **query) -> str:
@@ -46,12 +35,6 @@ def page(client: Client, **query) -> str:
     response = client.get(URL, query)
     assert response.status_code == 200
     return response.content.decode().partition('id="dashboard-notes"')[2]
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    factories.verified_login(client, user)
-    return client
 
 
 @pytest.fixture
@@ -68,7 +51,7 @@ def treated(clinic, nurse):
 
 
 def test_the_second_look_reuses_the_table_and_runs_fewer_queries(nurse, treated):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     with CaptureQueriesContext(connection) as first:
         first_page = page(client)
     with CaptureQueriesContext(connection) as second:
@@ -85,7 +68,7 @@ def test_the_second_look_reuses_the_table_and_runs_fewer_queries(nurse, treated)
 
 
 def test_a_flag_raised_shows_at_once(nurse, treated, django_capture_on_commit_callbacks):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert "Lab check overdue" not in page(client)
     with django_capture_on_commit_callbacks(execute=True):
         flag_raise(patient=treated, cause=Flag.Cause.LAB_OVERDUE, summary="Overdue", now=NOW)
@@ -98,7 +81,7 @@ def test_a_flag_resolved_leaves_the_table_at_once(
     flag, _created = flag_raise(
         patient=treated, cause=Flag.Cause.LAB_OVERDUE, summary="Overdue", now=NOW
     )
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert "Lab check overdue" in page(client)
     with django_capture_on_commit_callbacks(execute=True):
         flag_resolve(flag=flag, nurse=nurse, note="Sample taken today.", now=NOW)
@@ -106,7 +89,7 @@ def test_a_flag_resolved_leaves_the_table_at_once(
 
 
 def test_a_change_nobody_audited_shows_after_the_cache_time_or_on_refresh(nurse, treated):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert "Dose overdue" not in page(client)
     # A bulk update with no audit row, as a worker's sweep makes.
     InjectionEvent.objects.filter(prescription__patient=treated, due_at__lt=NOW).update(
@@ -123,22 +106,22 @@ def test_a_change_nobody_audited_shows_after_the_cache_time_or_on_refresh(nurse,
 
 
 def test_nurses_of_other_clinics_never_get_this_clinics_table(nurse, other_nurse, treated):
-    assert treated.user.display_name in page(signed_in(nurse))
-    assert treated.user.display_name not in page(signed_in(other_nurse))
+    assert treated.user.display_name in page(factories.verified_client(nurse))
+    assert treated.user.display_name not in page(factories.verified_client(other_nurse))
 
 
 def test_a_nurse_of_two_clinics_has_a_table_of_her_own(clinic, other_clinic, nurse, treated):
     both = factories.NurseFactory(clinics=[clinic, other_clinic])
     stranger = factories.PatientFactory(clinic=other_clinic, user__last_name="Elsewhere")
-    assert stranger.user.display_name not in page(signed_in(nurse))
-    shown = page(signed_in(both))
+    assert stranger.user.display_name not in page(factories.verified_client(nurse))
+    shown = page(factories.verified_client(both))
     assert stranger.user.display_name in shown
     assert treated.user.display_name in shown
 
 
 def test_each_search_and_page_has_its_own_table(clinic, nurse, treated):
     factories.PatientFactory(clinic=clinic, user__last_name="Another")
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert "Another" in page(client)
     searched = page(client, q="Cached")
     assert treated.user.display_name in searched
@@ -147,7 +130,7 @@ def test_each_search_and_page_has_its_own_table(clinic, nurse, treated):
 
 def test_with_the_cache_off_every_look_is_worked_out_again(settings, nurse, treated):
     settings.STAFF_PAGE_CACHE_SECONDS = 0
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert "Dose overdue" not in page(client)
     InjectionEvent.objects.filter(prescription__patient=treated, due_at__lt=NOW).update(
         status=InjectionEvent.Status.MISSED
@@ -163,7 +146,7 @@ def record_url(patient) -> str:
 
 
 def test_a_kept_record_is_still_audited_on_every_view_and_runs_fewer_queries(nurse, treated):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     viewed = AuditEvent.objects.filter(patient=treated, action=AuditEvent.Action.VIEW)
     with CaptureQueriesContext(connection) as first:
         assert client.get(record_url(treated)).status_code == 200
@@ -177,7 +160,7 @@ def test_a_kept_record_is_still_audited_on_every_view_and_runs_fewer_queries(nur
 def test_a_dose_logged_shows_on_the_record_at_once(
     nurse, treated, django_capture_on_commit_callbacks
 ):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert "Left upper arm" not in client.get(record_url(treated)).content.decode()
     event = treated.prescriptions.get().events.order_by("due_at").first()
     with django_capture_on_commit_callbacks(execute=True):
@@ -192,12 +175,12 @@ def test_a_dose_logged_shows_on_the_record_at_once(
 
 
 def test_a_kept_record_is_never_shown_to_another_clinics_nurse(nurse, other_nurse, treated):
-    assert signed_in(nurse).get(record_url(treated)).status_code == 200
-    assert signed_in(other_nurse).get(record_url(treated)).status_code == 404
+    assert factories.verified_client(nurse).get(record_url(treated)).status_code == 200
+    assert factories.verified_client(other_nurse).get(record_url(treated)).status_code == 404
 
 
 def test_a_filter_form_with_errors_is_never_kept_for_the_next_look(nurse, treated):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     wrong = client.get(URL, {"cause": "not-a-cause"}).content.decode()
     assert "not-a-cause" in wrong  # the form says what was wrong with it
     assert "not-a-cause" not in client.get(URL).content.decode()
@@ -211,7 +194,7 @@ def csrf_token_in(html: str) -> str:
 
 
 def test_a_nurses_own_dashboard_is_kept_whole_and_costs_only_the_sign_in_checks(nurse, treated):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     client.get(URL)  # the first page sets the CSRF cookie the kept pages are keyed on
     client.get(URL)
     with CaptureQueriesContext(connection) as kept:
@@ -225,7 +208,7 @@ def test_a_nurses_own_dashboard_is_kept_whole_and_costs_only_the_sign_in_checks(
 
 def test_nurses_of_one_clinic_share_the_table_but_never_each_others_page(clinic, nurse, treated):
     colleague = factories.NurseFactory(clinics=[clinic], first_name="Colleague")
-    mine, theirs = signed_in(nurse), signed_in(colleague)
+    mine, theirs = factories.verified_client(nurse), factories.verified_client(colleague)
     for client in (mine, theirs, mine, theirs):
         client.get(URL)
     my_page, their_page = mine.get(URL).content.decode(), theirs.get(URL).content.decode()
@@ -246,7 +229,7 @@ def test_the_forms_of_a_kept_page_still_pass_the_csrf_check(nurse, treated):
 
 
 def test_a_message_waiting_is_shown_on_a_page_that_was_kept(nurse, treated):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     for _ in range(3):
         client.get(URL)
     said = "Your changes were saved for Cached."
@@ -259,7 +242,7 @@ def test_a_message_waiting_is_shown_on_a_page_that_was_kept(nurse, treated):
 def test_the_menus_count_of_open_flags_is_kept_until_a_flag_changes(
     nurse, treated, django_capture_on_commit_callbacks
 ):
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     url = record_url(treated)
     assert "Flags (1 open)" not in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -288,7 +271,7 @@ def test_a_membership_added_or_removed_changes_the_dashboard_at_once(
     """The nurse's clinics are kept with her pages; a membership saved or deleted (here as
     the admin site would) forgets them, so no kept page outlives her access."""
     stranger = factories.PatientFactory(clinic=other_clinic, user__last_name="Elsewhere")
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert stranger.user.display_name not in page(client)
     with django_capture_on_commit_callbacks(execute=True):
         membership = StaffMembership.objects.create(user=nurse, clinic=other_clinic)

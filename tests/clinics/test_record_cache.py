@@ -24,26 +24,9 @@ from schedules.services import injection_event_log, injection_events_mark_missed
 from tests import factories
 from tests.schedules.factories import prescribe
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pages_kept")]
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 REGIMEN = "cyano-im-daily10-monthly"
-
-
-@pytest.fixture(autouse=True)
-def cache_on(settings, time_machine):
-    settings.STAFF_PAGE_CACHE_SECONDS = 60
-    settings.STAFF_RECORD_CACHE_SECONDS = 3600
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    time_machine.move_to(NOW, tick=False)
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    factories.verified_login(client, user)
-    return client
 
 
 def treated_patient(clinic, nurse, *, time_zone="Europe/London", start_on=date(2026, 3, 20)):
@@ -63,7 +46,7 @@ def test_a_record_stays_kept_past_the_page_cache_time_while_nothing_changes(
     clinic, nurse, time_machine
 ):
     patient = treated_patient(clinic, nurse)
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     first = as_of(client, patient)
     time_machine.move_to(NOW + timedelta(minutes=20), tick=False)
     with CaptureQueriesContext(connection) as kept:
@@ -75,7 +58,7 @@ def test_a_change_to_another_patient_leaves_this_record_kept(
     clinic, nurse, django_capture_on_commit_callbacks
 ):
     patient, other = treated_patient(clinic, nurse), treated_patient(clinic, nurse)
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     first = as_of(client, patient)
     key = page_cache.record_key(patient.pk, "")
     other_key = page_cache.record_key(other.pk, "")
@@ -100,7 +83,7 @@ def test_a_dose_the_worker_marks_missed_shows_on_the_record_at_once(
     url = reverse("clinics:patient_record", args=[patient.pk])
     later = NOW + timedelta(days=1, hours=1)  # 13:00 on the 21st: the 20th's window closed
     time_machine.move_to(later, tick=False)
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     before = client.get(url).content.decode()
     assert "overdue, not logged" in before
     with django_capture_on_commit_callbacks(execute=True):
@@ -118,7 +101,7 @@ def test_a_flag_raised_by_a_worker_shows_on_the_record_at_once(
 ):
     patient = treated_patient(clinic, nurse)
     url = reverse("clinics:patient_record", args=[patient.pk])
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     assert "Worked out again" not in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         flag_raise(
@@ -129,7 +112,7 @@ def test_a_flag_raised_by_a_worker_shows_on_the_record_at_once(
 
 def test_refresh_works_a_kept_record_out_again(clinic, nurse, time_machine):
     patient = treated_patient(clinic, nurse)
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     first = as_of(client, patient)
     time_machine.move_to(NOW + timedelta(minutes=5), tick=False)
     response = client.get(reverse("clinics:patient_record", args=[patient.pk]), {"fresh": "1"})
@@ -248,7 +231,7 @@ def test_the_worker_keeps_records_warm_and_works_out_again_only_what_changed(
     patient, other = treated_patient(clinic, nurse), treated_patient(clinic, nurse)
     assert record_page.records_warm(now=NOW, seconds=30) == 2
     assert record_page.records_warm(now=NOW, seconds=30) == 0
-    client = signed_in(nurse)
+    client = factories.verified_client(nurse)
     with CaptureQueriesContext(connection) as kept:
         stamp = as_of(client, patient)
     assert not any("schedules_injectionevent" in q["sql"] for q in kept.captured_queries)

@@ -1,11 +1,13 @@
-"""Fixtures the outbox tests share: a recording transport, a patient's email channel, and the
-send tasks a sweep hands to the broker."""
+"""Fixtures the reminders tests share: a recording transport, a patient's email channel, the
+send tasks a sweep hands to the broker, and a real SMTP server for worker processes."""
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from reminders import tasks
 from reminders.models import Channel
 from reminders.services import outbox
+from tests.reminders.support import Recorder, free_port
 from tests.reminders.test_outbox import RecordingTransport
 
 
@@ -29,3 +31,14 @@ def enqueued(monkeypatch):
     batches = []
     monkeypatch.setattr(tasks.send_batch, "delay", batches.append)
     return batches
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for worker processes to send to: its
+    controller (for the port) and what arrived."""
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, recorder
+    controller.stop()

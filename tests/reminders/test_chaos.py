@@ -28,7 +28,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection
 from django.utils import timezone
 
@@ -36,7 +35,6 @@ from reminders.channels.email import message_id
 from reminders.models import Channel, Reminder
 from tests import factories
 from tests.reminders.support import (
-    Recorder,
     RedisServer,
     database_url,
     free_port,
@@ -66,15 +64,6 @@ def redis_server(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def smtp_server():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, recorder
-    controller.stop()
-
-
 def due_reminders(count: int) -> list[Reminder]:
     clinic = factories.ClinicFactory()
     now = timezone.now() - timedelta(seconds=1)
@@ -102,10 +91,10 @@ def due_reminders(count: int) -> list[Reminder]:
     connection.vendor != "postgresql" and not IN_CI, reason="the chaos test runs on PostgreSQL"
 )
 def test_every_reminder_reaches_smtp_exactly_once_through_a_killed_worker_and_a_redis_restart(
-    redis_server, smtp_server, tmp_path
+    redis_server, mailbox, tmp_path
 ):
     assert connection.vendor == "postgresql", "under CI the chaos test must run on PostgreSQL"
-    controller, mailbox = smtp_server
+    controller, recorder = mailbox
     due_reminders(REMINDERS)
     env = {
         **os.environ,
@@ -149,10 +138,10 @@ def test_every_reminder_reaches_smtp_exactly_once_through_a_killed_worker_and_a_
     victim = spawn([*worker_args, "-n", "victim@%h"], env, tmp_path / "victim.log")
     survivor = spawn([*worker_args, "-n", "survivor@%h"], env, tmp_path / "survivor.log")
     try:
-        assert wait_for(lambda: mailbox.count() >= 200, timeout=60), "no mail flowed"
+        assert wait_for(lambda: recorder.count() >= 200, timeout=60), "no mail flowed"
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait()
-        killed_at = mailbox.count()
+        killed_at = recorder.count()
         redis_server.stop()
         time.sleep(1)
         redis_server.start()
@@ -167,7 +156,7 @@ def test_every_reminder_reaches_smtp_exactly_once_through_a_killed_worker_and_a_
     statuses = Counter(Reminder.objects.values_list("status", flat=True))
     assert everything_sent, f"not all sent: {statuses}; logs in {tmp_path}"
     assert killed_at < REMINDERS, "the kill came after the last message: not mid-batch"
-    arrived = Counter(mailbox.message_ids)
+    arrived = Counter(recorder.message_ids)
     expected = {message_id(f"chaos:{n}") for n in range(REMINDERS)}
     assert set(arrived) == expected  # every one arrived: none lost
     assert statuses == {Reminder.Status.SENT: REMINDERS}
@@ -180,4 +169,4 @@ def test_every_reminder_reaches_smtp_exactly_once_through_a_killed_worker_and_a_
         f"arrived twice, but no killed worker was handing it over: {duplicates}"
     )
     assert len(duplicates) <= WORKER_PROCESSES and set(duplicates.values()) <= {2}, duplicates
-    assert len(mailbox.message_ids) == REMINDERS + len(duplicates)
+    assert len(recorder.message_ids) == REMINDERS + len(duplicates)

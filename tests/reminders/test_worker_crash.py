@@ -18,28 +18,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from flags.models import Flag
 from reminders.channels.email import message_id
 from reminders.models import Channel, Reminder
 from reminders.services import outbox
-from tests.reminders.support import Recorder, database_url, free_port, spawn, stop, wait_for
+from tests.reminders.support import database_url, spawn, stop, wait_for
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 Status = Reminder.Status
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def mailbox():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, recorder
-    controller.stop()
 
 
 def due(patient, keys: list[str]) -> None:

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 from py_vapid import Vapid02
 
@@ -21,11 +20,9 @@ from schedules.scheduler import zone_for
 from schedules.services import prescription_create
 from tests.reminders.support import (
     PushService,
-    Recorder,
     Subscriber,
     b64url,
     database_url,
-    free_port,
     spawn,
     stop,
     wait_for,
@@ -34,15 +31,6 @@ from tests.reminders.support import (
 CELERY = str(Path(sys.executable).with_name("celery"))
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def mailbox():
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, recorder
-    controller.stop()
 
 
 @pytest.fixture

@@ -157,7 +157,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite is the zero-setup default; the test database is a file so that a Celery worker
     # process started by a test can see the same rows.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # IMMEDIATE: a transaction takes the write lock when it begins. Two transactions that
+    # each read and then write would otherwise deadlock on upgrading their locks, and SQLite
+    # answers "database is locked" at once, whatever the timeout (Django 5.1+).
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     # The app's queries are short. PostgreSQL's JIT, which its cost estimates switch on for the

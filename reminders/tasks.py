@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from reminders.services import outbox, planning, staff
 
-SEND_BATCH = 25
+SEND_BATCH = 50
 # A sweep claims this many at a time, again and again while fewer than QUEUED_AT_MOST claimed
 # reminders wait for a worker: a backlog drains at the workers' pace, not at one claim per
 # beat, and the broker holds no more than workers at 70 a second start within the reaper's

@@ -13,6 +13,7 @@ like that: `commit()` then `send()`.
 """
 
 import contextlib
+import copy
 import hashlib
 import logging
 import os
@@ -59,9 +60,34 @@ def message_id(idempotency_key: str) -> str:
     return f"<{safe}@{MESSAGE_ID_DOMAIN}>"
 
 
-def build_email(message: OutboundMessage) -> EmailMultiAlternatives:
+class BuiltOnceEmail(EmailMultiAlternatives):
+    """An email whose MIME tree is built once, the first time it is asked for.
+
+    The transport builds it before the commit, so that a message that cannot be built fails
+    there, and the backend is then handed that very tree instead of building it again. A deep
+    copy (the locmem backend keeps one of each message) builds its own. The boundary is
+    random and set at once: otherwise the generator makes one and compiles a regular
+    expression per message to prove it absent from the parts (128 random bits are)."""
+
+    _mime = None
+
+    def message(self):
+        if self._mime is None:
+            mime = super().message()
+            mime.set_boundary(f"=={secrets.token_hex(16)}==")
+            self._mime = mime
+        return self._mime
+
+    def __deepcopy__(self, memo):
+        clone = copy.copy(self)
+        state = {name: value for name, value in vars(self).items() if name != "_mime"}
+        clone.__dict__ = copy.deepcopy(state, memo)
+        return clone
+
+
+def build_email(message: OutboundMessage) -> BuiltOnceEmail:
     # A line break in a subject would be refused as header injection; it is never meant.
-    email = EmailMultiAlternatives(
+    email = BuiltOnceEmail(
         subject=" ".join(message.subject.split()),
         body=message.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -74,20 +100,17 @@ def build_email(message: OutboundMessage) -> EmailMultiAlternatives:
     return email
 
 
-def mime_message(email: EmailMultiAlternatives):
+def mime_message(email: BuiltOnceEmail):
     """The message's MIME tree; one that cannot be built (a header Django refuses, an
-    address it cannot encode) is a permanent failure, found before any commit."""
+    address it cannot encode, text that cannot be encoded) is a permanent failure, found
+    before any commit."""
     try:
-        mime = email.message()
+        return email.message()
     except ValueError as exc:  # BadHeaderError, an address Django cannot encode
         raise PermanentDeliveryError(f"the email cannot be built: {exc}") from exc
-    # A random boundary, set now: otherwise the generator makes one and compiles a regular
-    # expression per message to prove it absent from the parts (128 random bits are).
-    mime.set_boundary(f"=={secrets.token_hex(16)}==")
-    return mime
 
 
-def wire_bytes(email: EmailMultiAlternatives) -> bytes:
+def wire_bytes(email: BuiltOnceEmail) -> bytes:
     """The DATA payload: CRLF line ends and dot-stuffing (RFC 5321, 4.5.2), ending in CRLF,
     without the terminating "." line."""
     mime = mime_message(email)
@@ -119,13 +142,12 @@ class EmailTransport(Transport):
         email = build_email(message)
         if settings.EMAIL_BACKEND == SMTP_BACKEND:
             return self._smtp.send(email, commit)
-        # A message that cannot be built fails here, before the commit. The backend builds
-        # (and serialises) it again itself: Django's backends take EmailMessage objects.
+        # A message that cannot be built fails here, before the commit; the backend is then
+        # handed the tree built here (BuiltOnceEmail).
         mime_message(email)
         commit()
         try:
-            email.connection = get_connection()
-            email.send()
+            get_connection().send_messages([email])
         except Exception as exc:
             raise TransientDeliveryError(f"the mail backend failed: {exc}") from exc
         return ""
@@ -167,7 +189,7 @@ class _SmtpClient:
         self._server: _Server | None = None
         self._pid = 0
 
-    def send(self, email: EmailMultiAlternatives, commit: Commit) -> str:
+    def send(self, email: BuiltOnceEmail, commit: Commit) -> str:
         encoding = email.encoding or settings.DEFAULT_CHARSET
         try:
             sender = sanitize_address(email.from_email, encoding)

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from reminders.channels.base import (
@@ -406,6 +407,32 @@ def test_other_backends_commit_then_send(settings, transport):
     assert sent.to == ["patient@example.org"]
     assert sent.alternatives[0][1] == "text/html"
     assert sent.message()["Message-ID"] == message_id(MESSAGE.idempotency_key)
+
+
+def test_other_backends_are_handed_the_tree_built_before_the_commit(
+    settings, transport, monkeypatch
+):
+    """The MIME tree is built once, before the commit; the backend reuses it, and the copy
+    the locmem outbox keeps is whole and builds its own."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    built = []
+    original = EmailMultiAlternatives.message
+
+    def counted(email):
+        built.append(email)
+        return original(email)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "message", counted)
+    transport.deliver(MESSAGE, commit=Commits())
+
+    assert len(built) == 1
+    kept = mail.outbox[0]
+    assert kept is not built[0]
+    assert kept._mime is None
+    tree = kept.message()
+    assert len(built) == 2
+    assert tree["Message-ID"] == message_id(MESSAGE.idempotency_key)
+    assert tree.get_payload()[0].get_payload(decode=True).decode().strip() == MESSAGE.text
 
 
 def test_a_message_without_html_gets_an_escaped_html_part(settings, transport):

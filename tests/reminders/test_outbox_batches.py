@@ -246,6 +246,7 @@ def test_the_batched_platelet_guidance_is_the_selectors_for_every_patient(
 def test_a_sweep_claims_a_backlog_in_rounds_until_enough_waits_for_the_workers(
     email, enqueued, monkeypatch
 ):
+    monkeypatch.setattr(tasks, "SEND_BATCH", 25)
     monkeypatch.setattr(tasks, "SWEEP_CLAIM", 100)
     monkeypatch.setattr(tasks, "QUEUED_AT_MOST", 350)
     ids = due_tests(email, 1000, at=timezone.now() - timedelta(seconds=1))
@@ -258,7 +259,34 @@ def test_a_sweep_claims_a_backlog_in_rounds_until_enough_waits_for_the_workers(
     assert outbox.reminders_queued_count() == 350
 
 
-def test_a_sweep_stops_when_nothing_more_is_due(email, enqueued):
+def test_a_sweep_stops_when_nothing_more_is_due(email, enqueued, monkeypatch):
+    monkeypatch.setattr(tasks, "SEND_BATCH", 25)
     due_tests(email, 30, at=timezone.now() - timedelta(seconds=1))
     assert tasks.sweep() == 30
     assert [len(batch) for batch in enqueued] == [25, 5]
+
+
+def test_a_batch_reads_the_doses_it_renders_in_one_query_whatever_their_number(
+    patient, other_patient, nurse, email, transport
+):
+    """Dose reminders of two patients and a test reminder in one batch: the events, their
+    prescriptions and medications are read in one query for the rows that have them (the
+    batch's load joins only channel, user and patient), and every message says what to
+    inject."""
+    Channel.objects.create(user=other_patient.user, kind=Channel.Kind.EMAIL, address="o@e.org")
+    prescribe(patient, nurse)
+    prescribe(other_patient, nurse)
+    moment = datetime(2026, 3, 8, 13, tzinfo=UTC)
+    planning.reminders_plan(now=moment)
+    due_tests(email, 1, at=moment)
+    ids = outbox.reminders_claim_due(now=moment)
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = outbox.reminders_send(reminder_ids=ids, now=moment)
+    assert set(outcomes.values()) == {Status.SENT}
+    kinds = Reminder.objects.filter(pk__in=ids).values_list("kind", flat=True)
+    assert sorted(kinds) == sorted([Kind.DOSE_UPCOMING, Kind.DOSE_DUE] * 2 + [Kind.TEST])
+    medication_reads = [q for q in queries if '"schedules_medication"' in q["sql"]]
+    assert len(medication_reads) == 1
+    doses = [m for m in transport.delivered if "B12 dose" in m.subject]
+    assert len(doses) == 4
+    assert all("Cyanocobalamin 1000 mcg (1.00 mL)" in m.text for m in doses)

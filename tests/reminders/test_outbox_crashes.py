@@ -75,6 +75,7 @@ def test_each_stopped_batch_blames_only_its_own_first_unsent_reminder(
 def test_a_blamed_reminder_is_sent_alone_and_the_rest_in_batches_as_before(
     email, transport, enqueued, monkeypatch
 ):
+    monkeypatch.setattr(tasks, "SEND_BATCH", 25)
     ids = due_tests(email, 30)
     Reminder.objects.filter(pk=ids[7]).update(crashes=1)
     tasks.sweep()

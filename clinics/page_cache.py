@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-VERSION = 1
+VERSION = 2
 
 
 def _generation_key(clinic_id: int) -> str:
@@ -131,14 +131,16 @@ def clinics_figure(name: str, user, work_out: Callable[[], int]) -> int:
     return figure
 
 
-def personal_key(request) -> str | None:
-    """What makes a whole page this person's own: who they are and the CSRF secret its forms
-    carry (a new one after every sign-in). None when the page must be worked out now: no
-    CSRF cookie yet (rendering sets one), or messages waiting to be shown once."""
+def personal_key(request, page: str | None = None) -> str | None:
+    """What makes a whole page (`page`, or the one at this path) this person's own: who they
+    are and the CSRF secret its forms carry (a new one after every sign-in). None when the
+    page must be worked out now: no CSRF cookie yet (rendering sets one), or messages waiting
+    to be shown once."""
     secret = request.META.get("CSRF_COOKIE")
     if not secret or len(messages.get_messages(request)):
         return None
-    return hashlib.sha256(f"{request.user.pk}|{secret}|{request.path}".encode()).hexdigest()
+    what = page or request.path
+    return hashlib.sha256(f"{request.user.pk}|{secret}|{what}".encode()).hexdigest()
 
 
 def record_key(patient_id: int, query: str) -> str | None:

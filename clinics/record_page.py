@@ -10,8 +10,11 @@ from time import monotonic
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 
 from clinics import page_cache, record
@@ -43,8 +46,43 @@ def record_worked_out(patient: Patient, *, now: datetime, audit_all: bool) -> Sa
         "patient": patient,
         "record": record.patient_record(patient, now=now, audit_all=audit_all),
         "audit_all": audit_all,
+        "as_of": now,
+        "refresh_url": "?audit=all&fresh=1" if audit_all else "?fresh=1",
     }
     return render_to_string("clinics/_record_body.html", context)
+
+
+def record_page(request: HttpRequest, patient: Patient, body: SafeString) -> str:
+    """The whole page: the frame every nurse page has (menu, sign-out form) around the
+    patient's record. The frame is the same for every patient, so, like the dashboard, it is
+    kept for each nurse and sign-in (`page_cache.personal_key`) until a change in her clinics
+    (the menu counts their open flags), and the patient's name and record go into its slots."""
+    personal = page_cache.personal_key(request, page="patient-record")
+
+    def frame() -> SafeString:
+        slots = {"title": _SLOTS["title"], "content": _SLOTS["content"]}
+        return render_to_string("clinics/patient_record.html", slots, request=request)
+
+    html, _as_of = page_cache.part_cached(
+        "patient-record-frame",
+        page_cache.nurse_clinic_ids(request.user),
+        personal or "",
+        frame,
+        keep=personal is not None,
+    )
+    before_title, _, rest = html.partition(_SLOTS["title"])
+    before_content, _, after_content = rest.partition(_SLOTS["content"])
+    return before_title + escape(patient.user.display_name) + before_content + body + after_content
+
+
+def _slot(name: str) -> str:
+    """A mark for a slot of the kept frame: the same in every process (a frame kept by one is
+    filled in by another), letters and digits only (unchanged by escaping), and derived from
+    the secret key, so that no name a person can type is ever taken for it."""
+    return f"slot{salted_hmac('record-page-slot', name).hexdigest()}"
+
+
+_SLOTS = {name: _slot(name) for name in ("title", "content")}
 
 
 def records_warm(*, now: datetime, seconds: float) -> int:

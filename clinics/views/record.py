@@ -1,4 +1,5 @@
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.decorators import role_required
@@ -12,15 +13,10 @@ def patient_record(request, patient_id: int):
     audit trail. Read-only here; every view is audited."""
     patient = get_object_or_404(selectors.patients_visible_to(request.user), pk=patient_id)
     services.patient_record_viewed(patient=patient, viewer=request.user, request=request)
-    audit_all = request.GET.get("audit") == "all"
-    query = "audit=all" if audit_all else ""
-    body, as_of = record_page.record_body(
-        patient, now=timezone.now(), audit_all=audit_all, fresh=request.GET.get("fresh") == "1"
+    body, _as_of = record_page.record_body(
+        patient,
+        now=timezone.now(),
+        audit_all=request.GET.get("audit") == "all",
+        fresh=request.GET.get("fresh") == "1",
     )
-    context = {
-        "patient": patient,
-        "body": body,
-        "as_of": as_of,
-        "refresh_url": f"?{query}&fresh=1" if query else "?fresh=1",
-    }
-    return render(request, "clinics/patient_record.html", context)
+    return HttpResponse(record_page.record_page(request, patient, body))

@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from audit.models import AuditEvent
 from clinics.models import StaffMembership
@@ -280,3 +281,65 @@ def test_a_membership_added_or_removed_changes_the_dashboard_at_once(
         membership.delete()
     assert stranger.user.display_name not in page(client)
     assert treated.user.display_name in page(client)
+
+
+# The record's frame kept whole, for each nurse and sign-in ------------------------------------
+
+
+def title_of(html: str) -> str:
+    return html.partition("<title>")[2].partition("</title>")[0]
+
+
+def test_the_record_frame_is_kept_per_nurse_and_holds_each_patients_own_record(
+    clinic, nurse, treated
+):
+    other = factories.PatientFactory(clinic=clinic, user__last_name="<b>Second</b>")
+    colleague = factories.NurseFactory(clinics=[clinic], first_name="Colleague")
+    mine, theirs = factories.verified_client(nurse), factories.verified_client(colleague)
+    for client in (mine, theirs, mine, theirs):
+        client.get(record_url(treated))  # the first page sets the CSRF cookie frames are kept by
+    with CaptureQueriesContext(connection) as kept:
+        first = mine.get(record_url(treated)).content.decode()
+        response = mine.get(record_url(other))
+    second = response.content.decode()
+    # The other patient's record was worked out now, into the frame kept before.
+    rendered = [template.name for template in response.templates]
+    assert "clinics/_record_body.html" in rendered
+    assert "clinics/patient_record.html" not in rendered and "base.html" not in rendered
+    theirs_page = theirs.get(record_url(other)).content.decode()
+    assert treated.user.display_name in title_of(first)
+    assert "Cyanocobalamin" in first and 'id="as-of"' in first
+    # The other patient's name, escaped, in the title and the heading; nothing of the first.
+    assert "&lt;b&gt;Second&lt;/b&gt;" in title_of(second)
+    assert "<b>Second</b>" not in second
+    assert f'<h1 class="h3">{escape(other.user.display_name)}</h1>' in second
+    assert treated.user.display_name not in second and "Cyanocobalamin" not in second
+    assert nurse.display_name in second and colleague.display_name not in second
+    assert colleague.display_name in theirs_page and nurse.display_name not in theirs_page
+    assert csrf_token_in(second) and csrf_token_in(theirs_page)
+    # Kept: nothing about the page was worked out again, no template read any table.
+    assert not any("flags_flag" in query["sql"] for query in kept.captured_queries)
+
+
+def test_the_forms_of_a_kept_record_frame_still_pass_the_csrf_check(nurse, treated):
+    client = Client(enforce_csrf_checks=True)
+    factories.verified_login(client, nurse)
+    for _ in range(3):
+        html = client.get(record_url(treated)).content.decode()
+    response = client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": csrf_token_in(html)})
+    assert response.status_code == 302
+    assert client.get(record_url(treated)).status_code == 302  # signed out
+
+
+def test_a_message_waiting_is_shown_on_a_record_whose_frame_was_kept(nurse, treated):
+    client = factories.verified_client(nurse)
+    for _ in range(3):
+        client.get(record_url(treated))
+    said = "The lab result was recorded."
+    storage = CookieStorage(RequestFactory().get(URL))
+    client.cookies[CookieStorage.cookie_name] = storage._encode([Message(constants.SUCCESS, said)])
+    response = client.get(record_url(treated))
+    shown = response.content.decode()
+    assert said in shown and "Cyanocobalamin" in shown
+    assert "base.html" in [template.name for template in response.templates]
+    assert said not in client.get(record_url(treated)).content.decode()

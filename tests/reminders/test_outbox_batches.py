@@ -6,6 +6,7 @@ from decimal import Decimal
 from itertools import count
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -290,3 +291,50 @@ def test_a_batch_reads_the_doses_it_renders_in_one_query_whatever_their_number(
     doses = [m for m in transport.delivered if "B12 dose" in m.subject]
     assert len(doses) == 4
     assert all("Cyanocobalamin 1000 mcg (1.00 mL)" in m.text for m in doses)
+
+
+@pytest.fixture
+def local_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_while_a_backlog_waits_finished_sends_ask_for_a_sweep_once_a_second(
+    email, transport, enqueued, monkeypatch, local_cache, time_machine
+):
+    """A sweep that stops with reminders still due (enough are queued) leaves a backlog; each
+    send task that finishes then asks for another sweep, at most one a second, until a sweep
+    finds no more due than it could claim."""
+    time_machine.move_to(NOW, tick=False)
+    sweeps = []
+    monkeypatch.setattr(tasks.sweep, "delay", lambda: sweeps.append(timezone.now()))
+    monkeypatch.setattr(tasks, "SWEEP_CLAIM", 100)
+    monkeypatch.setattr(tasks, "QUEUED_AT_MOST", 100)
+    due_tests(email, 250, at=NOW - timedelta(seconds=1))
+
+    assert tasks.sweep() == 100
+    tasks.send_batch(enqueued[0])
+    tasks.send_batch(enqueued[1])
+    assert sweeps == [NOW]  # the second finished within the same second
+    time_machine.move_to(NOW + timedelta(seconds=1.5), tick=False)
+    assert tasks.sweep() == 100
+    tasks.send_batch(enqueued[2])
+    assert len(sweeps) == 2
+    time_machine.move_to(NOW + timedelta(seconds=3), tick=False)
+    for batch in enqueued[3:]:
+        tasks.send_batch(batch)
+    assert tasks.sweep() == 50  # the last of them: no backlog now
+    sweeps.clear()
+    time_machine.move_to(NOW + timedelta(seconds=5), tick=False)
+    for batch in enqueued[4:]:
+        tasks.send_batch(batch)
+    assert sweeps == []
+    assert Reminder.objects.filter(status=Status.SENT).count() == 250
+
+
+def test_a_sweep_with_nothing_more_due_leaves_no_backlog(email, transport, enqueued, local_cache):
+    due_tests(email, 30, at=timezone.now() - timedelta(seconds=1))
+    assert tasks.sweep() == 30
+    assert cache.get(tasks.BACKLOG_KEY) is None

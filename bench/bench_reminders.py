@@ -369,7 +369,8 @@ def run_end_to_end(run: Run, lo_hi, due: int, sink: Sink, workdir: Path, timeout
 def profile_sends(lo_hi, count: int, sink: Sink) -> str:
     """reminder_send in this process, without Celery: its rate with locmem (plain, then under
     cProfile), its queries, what its pieces cost, and its rate over SMTP to the sink with the
-    socket as the app leaves it and with TCP_NODELAY set (on this process's socket only)."""
+    socket as the app leaves it (TCP_NODELAY set) and with TCP_NODELAY cleared, which shows
+    what Nagle's algorithm would cost the separate write of the end-of-data line."""
     from django.core import mail
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -409,8 +410,8 @@ def profile_sends(lo_hi, count: int, sink: Sink) -> str:
     out = io.StringIO()
     out.write(f"in-process reminder_send, locmem, no Celery: {plain}\n")
     out.write(f"in-process reminder_send, locmem, synchronous_commit=off: {no_flush}\n")
-    out.write(f"in-process reminder_send, SMTP sink, as shipped: {smtp[False]}\n")
-    out.write(f"in-process reminder_send, SMTP sink, TCP_NODELAY set: {smtp[True]}\n")
+    out.write(f"in-process reminder_send, SMTP sink, as shipped (TCP_NODELAY): {smtp[True]}\n")
+    out.write(f"in-process reminder_send, SMTP sink, TCP_NODELAY cleared: {smtp[False]}\n")
     out.write(f"in-process reminders_send in batches (as send_batch), locmem: {batched}\n")
     out.write("cost of the pieces of one send, each timed alone:\n")
     out.writelines(f"    {name:<56} {us:8,.0f} us\n" for name, us in _components(ids).items())

@@ -219,25 +219,39 @@ def test_nurses_of_one_clinic_share_the_table_but_never_each_others_page(clinic,
     assert treated.user.display_name in my_page and treated.user.display_name in their_page
 
 
-def test_the_forms_of_a_kept_page_still_pass_the_csrf_check(nurse, treated):
+# The pages kept whole, or framed by what is kept, for each nurse and sign-in.
+KEPT_PAGES = ["dashboard", "record"]
+
+
+def kept_page_url(page: str, patient) -> str:
+    return URL if page == "dashboard" else record_url(patient)
+
+
+@pytest.mark.parametrize("page", KEPT_PAGES)
+def test_the_forms_of_a_kept_page_still_pass_the_csrf_check(page, nurse, treated):
+    url = kept_page_url(page, treated)
     client = Client(enforce_csrf_checks=True)
     factories.verified_login(client, nurse)
     for _ in range(3):
-        html = client.get(URL).content.decode()
+        html = client.get(url).content.decode()
     response = client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": csrf_token_in(html)})
     assert response.status_code == 302
-    assert client.get(URL).status_code == 302  # signed out
+    assert client.get(url).status_code == 302  # signed out
 
 
-def test_a_message_waiting_is_shown_on_a_page_that_was_kept(nurse, treated):
+@pytest.mark.parametrize("page", KEPT_PAGES)
+def test_a_message_waiting_is_shown_on_a_page_that_was_kept(page, nurse, treated):
+    url = kept_page_url(page, treated)
     client = factories.verified_client(nurse)
     for _ in range(3):
-        client.get(URL)
+        client.get(url)
     said = "Your changes were saved for Cached."
-    storage = CookieStorage(RequestFactory().get(URL))
+    storage = CookieStorage(RequestFactory().get(url))
     client.cookies[CookieStorage.cookie_name] = storage._encode([Message(constants.SUCCESS, said)])
-    assert said in client.get(URL).content.decode()
-    assert said not in client.get(URL).content.decode()  # shown once, then the kept page
+    response = client.get(url)
+    assert said in response.content.decode() and "Cyanocobalamin" in response.content.decode()
+    assert "base.html" in [template.name for template in response.templates]
+    assert said not in client.get(url).content.decode()  # shown once, then the kept page
 
 
 def test_the_menus_count_of_open_flags_is_kept_until_a_flag_changes(
@@ -319,27 +333,3 @@ def test_the_record_frame_is_kept_per_nurse_and_holds_each_patients_own_record(
     assert csrf_token_in(second) and csrf_token_in(theirs_page)
     # Kept: nothing about the page was worked out again, no template read any table.
     assert not any("flags_flag" in query["sql"] for query in kept.captured_queries)
-
-
-def test_the_forms_of_a_kept_record_frame_still_pass_the_csrf_check(nurse, treated):
-    client = Client(enforce_csrf_checks=True)
-    factories.verified_login(client, nurse)
-    for _ in range(3):
-        html = client.get(record_url(treated)).content.decode()
-    response = client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": csrf_token_in(html)})
-    assert response.status_code == 302
-    assert client.get(record_url(treated)).status_code == 302  # signed out
-
-
-def test_a_message_waiting_is_shown_on_a_record_whose_frame_was_kept(nurse, treated):
-    client = factories.verified_client(nurse)
-    for _ in range(3):
-        client.get(record_url(treated))
-    said = "The lab result was recorded."
-    storage = CookieStorage(RequestFactory().get(URL))
-    client.cookies[CookieStorage.cookie_name] = storage._encode([Message(constants.SUCCESS, said)])
-    response = client.get(record_url(treated))
-    shown = response.content.decode()
-    assert said in shown and "Cyanocobalamin" in shown
-    assert "base.html" in [template.name for template in response.templates]
-    assert said not in client.get(record_url(treated)).content.decode()

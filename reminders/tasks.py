@@ -7,8 +7,6 @@ no dose time is ever a crontab, and no reminder is ever parked as an ETA.
 import socket
 
 from celery import shared_task
-from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
 from reminders.services import outbox, planning, staff
@@ -29,14 +27,6 @@ def ping() -> dict[str, str]:
     return {"pong": "ok", "hostname": socket.gethostname()}
 
 
-# While a backlog waits (a sweep stopped with reminders still due because enough were queued),
-# a send task that finishes asks for another sweep, at most one every this many seconds: a
-# backlog (09:00 for a whole clinic) drains at the workers' pace, not one sweep per beat.
-BACKLOG_KEY = "reminders:backlog"
-SWEEP_SOON_KEY = "reminders:sweep-soon"
-SWEEP_SOON_SECONDS = 1
-
-
 @shared_task(name="reminders.sweep", soft_time_limit=50, time_limit=60)
 def sweep() -> int:
     """Claim due reminders and hand their ids to send tasks, in small batches."""
@@ -50,10 +40,7 @@ def sweep() -> int:
         if len(ids) < limit:
             backlog = False
             break
-    if backlog:
-        cache.set(BACKLOG_KEY, 1, timeout=settings.REMINDER_QUEUED_LEASE_SECONDS)
-    else:
-        cache.delete(BACKLOG_KEY)
+    outbox.reminders_backlog_noted(waiting=backlog)
     return claimed
 
 
@@ -67,7 +54,7 @@ def sweep() -> int:
 def send_batch(reminder_ids: list[int]) -> int:
     """Idempotent: the batch claims its rows first, so a redelivered batch sends nothing twice."""
     outcomes = outbox.reminders_send(reminder_ids=reminder_ids, now=timezone.now())
-    if cache.get(BACKLOG_KEY) and cache.add(SWEEP_SOON_KEY, 1, timeout=SWEEP_SOON_SECONDS):
+    if outbox.reminders_sweep_wanted():
         sweep.delay()
     return sum(outcome == "sent" for outcome in outcomes.values())
 

@@ -19,8 +19,10 @@ from time import monotonic
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
+from redis.exceptions import RedisError
 
 from flags.models import Flag
 from reminders.channels import transport_for
@@ -113,6 +115,38 @@ RETURNING r.send_after, r.id
 def reminders_queued_count() -> int:
     """How many claimed reminders wait for a worker to start on them."""
     return Reminder.objects.filter(status=Status.QUEUED).count()
+
+
+# While a backlog waits (a sweep stopped with reminders still due, because enough were queued
+# already), each send task that finishes asks for another sweep, at most one every
+# SWEEP_SOON_SECONDS among all workers: a rush (09:00 for a whole clinic) drains at the
+# workers' pace, not at one sweep per beat. Only a hint: beat sweeps on its own whatever
+# becomes of it.
+BACKLOG_KEY = "reminders:backlog"
+SWEEP_SOON_KEY = "reminders:sweep-soon"
+SWEEP_SOON_SECONDS = 1
+
+
+def reminders_backlog_noted(*, waiting: bool) -> None:
+    """What a sweep found: reminders still due that it left for later, or none."""
+    try:
+        if waiting:
+            cache.set(BACKLOG_KEY, 1, timeout=settings.REMINDER_QUEUED_LEASE_SECONDS)
+        else:
+            cache.delete(BACKLOG_KEY)
+    except RedisError as error:
+        log.warning("could not note the reminder backlog (%s); beat still sweeps", error)
+
+
+def reminders_sweep_wanted() -> bool:
+    """True while a backlog waits, at most once every SWEEP_SOON_SECONDS for all workers."""
+    try:
+        return bool(cache.get(BACKLOG_KEY)) and cache.add(
+            SWEEP_SOON_KEY, 1, timeout=SWEEP_SOON_SECONDS
+        )
+    except RedisError as error:
+        log.warning("could not read the reminder backlog (%s); beat still sweeps", error)
+        return False
 
 
 def reminders_reap(*, now: datetime) -> int:

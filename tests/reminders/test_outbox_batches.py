@@ -7,9 +7,11 @@ from itertools import count
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from reminders import tasks
 from reminders.channels.base import PermanentDeliveryError
@@ -337,4 +339,21 @@ def test_while_a_backlog_waits_finished_sends_ask_for_a_sweep_once_a_second(
 def test_a_sweep_with_nothing_more_due_leaves_no_backlog(email, transport, enqueued, local_cache):
     due_tests(email, 30, at=timezone.now() - timedelta(seconds=1))
     assert tasks.sweep() == 30
-    assert cache.get(tasks.BACKLOG_KEY) is None
+    assert cache.get(outbox.BACKLOG_KEY) is None
+
+
+def test_a_cache_that_fails_costs_the_backlog_hint_only(
+    email, transport, enqueued, monkeypatch, local_cache
+):
+    """The hint is best effort: with the cache unreachable, the sweep and the sends still do
+    their work, and beat goes on sweeping."""
+
+    def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    for method in ("get", "set", "add", "delete"):
+        monkeypatch.setattr(LocMemCache, method, unreachable)
+    monkeypatch.setattr(tasks, "QUEUED_AT_MOST", 50)
+    due_tests(email, 80, at=timezone.now() - timedelta(seconds=1))
+    assert tasks.sweep() == 50
+    assert tasks.send_batch(enqueued[0]) == 50

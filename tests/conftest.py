@@ -46,14 +46,26 @@ def live_server(request, collected_static):
 @pytest.fixture(autouse=True)
 def library_after_flush(request):
     """Transactional tests end with a flush, which also empties what the data migrations
-    loaded (the regimen library); load it again, as the migration does, before each one."""
+    loaded (the regimen library); load it again, as the migration does, before each one, and
+    before any other database test that finds it gone."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
+    if marker is None:
         return
-    request.getfixturevalue("transactional_db")
     from django.apps import apps
 
-    importlib.import_module("schedules.migrations.0002_library").load(apps, None)
+    load = importlib.import_module("schedules.migrations.0002_library").load
+    if marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        load(apps, None)
+        return
+    # A test in a transaction normally finds the library the migration loaded; one that runs
+    # after a transactional test (pytest-django runs those last, but another plugin can put
+    # tests after them) finds it flushed, and loads it again inside its own transaction.
+    request.getfixturevalue("db")
+    from schedules.models import Regimen
+
+    if not Regimen.objects.filter(clinic=None).exists():
+        load(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -219,17 +219,18 @@ def test_nurses_of_one_clinic_share_the_table_but_never_each_others_page(clinic,
     assert treated.user.display_name in my_page and treated.user.display_name in their_page
 
 
-# The pages kept whole, or framed by what is kept, for each nurse and sign-in.
+# The pages kept whole, or framed by what is kept, for each nurse and sign-in. (Not named
+# "page": that is the browser tests' fixture.)
 KEPT_PAGES = ["dashboard", "record"]
 
 
-def kept_page_url(page: str, patient) -> str:
-    return URL if page == "dashboard" else record_url(patient)
+def kept_page_url(kept_page: str, patient) -> str:
+    return URL if kept_page == "dashboard" else record_url(patient)
 
 
-@pytest.mark.parametrize("page", KEPT_PAGES)
-def test_the_forms_of_a_kept_page_still_pass_the_csrf_check(page, nurse, treated):
-    url = kept_page_url(page, treated)
+@pytest.mark.parametrize("kept_page", KEPT_PAGES)
+def test_the_forms_of_a_kept_page_still_pass_the_csrf_check(kept_page, nurse, treated):
+    url = kept_page_url(kept_page, treated)
     client = Client(enforce_csrf_checks=True)
     factories.verified_login(client, nurse)
     for _ in range(3):
@@ -239,9 +240,9 @@ def test_the_forms_of_a_kept_page_still_pass_the_csrf_check(page, nurse, treated
     assert client.get(url).status_code == 302  # signed out
 
 
-@pytest.mark.parametrize("page", KEPT_PAGES)
-def test_a_message_waiting_is_shown_on_a_page_that_was_kept(page, nurse, treated):
-    url = kept_page_url(page, treated)
+@pytest.mark.parametrize("kept_page", KEPT_PAGES)
+def test_a_message_waiting_is_shown_on_a_page_that_was_kept(kept_page, nurse, treated):
+    url = kept_page_url(kept_page, treated)
     client = factories.verified_client(nurse)
     for _ in range(3):
         client.get(url)

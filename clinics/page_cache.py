@@ -162,13 +162,13 @@ def record_keys(patient_ids: Iterable[int], query: str) -> dict[int, str]:
     }
 
 
-def record_kept(key: str | None, now: datetime) -> tuple[SafeString, datetime] | None:
-    """The record kept under `key` and when it was worked out, if it still holds at `now`."""
+def record_kept(key: str | None, now: datetime) -> SafeString | None:
+    """The record kept under `key`, if it still holds at `now` (it says itself when it was
+    worked out)."""
     kept = cache.get(key) if key else None
     if not _holds(kept, now):
         return None
-    html, worked_out_at, _valid_until = kept
-    return mark_safe(html), worked_out_at  # noqa: S308 (our own template's output)
+    return mark_safe(kept[0])  # noqa: S308 (our own template's output)
 
 
 def records_not_kept(patient_ids: list[int], query: str, now: datetime) -> list[int]:
@@ -180,8 +180,8 @@ def records_not_kept(patient_ids: list[int], query: str, now: datetime) -> list[
 
 
 def _holds(kept: tuple | None, now: datetime) -> bool:
-    """A kept record (html, worked out at, valid until) still shows what it would at `now`."""
-    return kept is not None and now < kept[2]
+    """A kept record (html, valid until) still shows what it would at `now`."""
+    return kept is not None and now < kept[1]
 
 
 def record_keep(
@@ -195,7 +195,7 @@ def record_keep(
         min(settings.STAFF_RECORD_CACHE_SECONDS, (valid_until - worked_out_at).total_seconds())
     )
     if seconds >= 1:
-        cache.set(key, (str(html), worked_out_at, valid_until), timeout=seconds)
+        cache.set(key, (str(html), valid_until), timeout=seconds)
 
 
 def part_cached(

@@ -27,9 +27,9 @@ WARM_LOCK = "records-warm-lock"
 
 def record_body(
     patient: Patient, *, now: datetime, audit_all: bool = False, fresh: bool = False
-) -> tuple[SafeString, datetime]:
-    """The record's body and when it was worked out. `fresh` works it out again (the page's
-    Refresh link). The caller has checked that the person may see this patient."""
+) -> SafeString:
+    """The record's body, which says when it was worked out. `fresh` works it out again (the
+    page's Refresh link). The caller has checked that the person may see this patient."""
     # The key (the patient's generation) is read before the data: a change that commits
     # while this one is worked out moves the generation on, and this copy is never read.
     key = page_cache.record_key(patient.pk, "audit=all" if audit_all else "")
@@ -38,7 +38,7 @@ def record_body(
     html = record_worked_out(patient, now=now, audit_all=audit_all)
     if key is not None:
         page_cache.record_keep(key, html, now, record.record_valid_until(patient, now=now))
-    return html, now
+    return html
 
 
 def record_worked_out(patient: Patient, *, now: datetime, audit_all: bool) -> SafeString:

@@ -13,7 +13,7 @@ def patient_record(request, patient_id: int):
     audit trail. Read-only here; every view is audited."""
     patient = get_object_or_404(selectors.patients_visible_to(request.user), pk=patient_id)
     services.patient_record_viewed(patient=patient, viewer=request.user, request=request)
-    body, _as_of = record_page.record_body(
+    body = record_page.record_body(
         patient,
         now=timezone.now(),
         audit_all=request.GET.get("audit") == "all",

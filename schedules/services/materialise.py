@@ -135,18 +135,19 @@ def _materialise_share(ids: list[int], now: datetime, until: date | None, batch_
 
 def _materialise_batch(ids: list[int], *, now: datetime, until: date | None) -> int:
     with transaction.atomic():
-        plans = [_plan(rx, phases, now, until) for rx, phases in _load(ids)]
-        if not plans:
+        loaded = list(_load(ids))
+        if not loaded:
             return 0
-        patients = Prescription.objects.filter(pk__in=[plan.prescription_id for plan in plans])
-        patients_data_changed((pk, None) for pk in patients.values_list("patient_id", flat=True))
+        plans = [_plan(rx, phases, now, until) for rx, phases in loaded]
+        patients_data_changed((rx[5], None) for rx, _phases in loaded)  # rx[5]: patient_id
         if connection.vendor == "postgresql":
             return _write_postgresql(plans)
         return _write_portable(plans)
 
 
 def _load(ids: list[int]) -> Iterable[tuple[tuple, list[_Phase]]]:
-    """The batch's prescriptions that still have no event, locked, with their phases.
+    """The batch's prescriptions that still have no event, locked, with their phases; each
+    as (pk, start_on, dose_time, time_zone, status, patient_id).
 
     Checking "no event" under the lock is what makes a concurrent rebuild safe: whichever
     commits first, the other finds the events and leaves them (2.10).
@@ -157,7 +158,7 @@ def _load(ids: list[int]) -> Iterable[tuple[tuple, list[_Phase]]]:
         .filter(pk__in=ids)
         .filter(~Exists(has_events))
         .order_by("pk")
-        .values_list("pk", "start_on", "dose_time", "time_zone", "status")
+        .values_list("pk", "start_on", "dose_time", "time_zone", "status", "patient_id")
     )
     phases: dict[int, list[_Phase]] = {rx[0]: [] for rx in prescriptions}
     rows = (
@@ -172,7 +173,7 @@ def _load(ids: list[int]) -> Iterable[tuple[tuple, list[_Phase]]]:
 
 def _plan(rx: tuple, phases: list[_Phase], now: datetime, until: date | None) -> _Plan:
     """What `prescription_schedule_rebuild` plans for a prescription without history."""
-    pk, start_on, dose_time, time_zone, status = rx
+    pk, start_on, dose_time, time_zone, status, _patient_id = rx
     doses, until = schedule_plan(
         phases=phases,
         start_on=start_on,

@@ -3,6 +3,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest
 
+from accounts.client import client_ip
 from audit.models import AuditEvent
 from clinics.page_cache import patient_data_changed
 
@@ -30,7 +31,7 @@ def audit_record(
         patient=patient,
         summary=summary[:255],
         changes=changes or {},
-        ip_address=request.META.get("REMOTE_ADDR") if request else None,
+        ip_address=client_ip(request) if request else None,
     )
 
 

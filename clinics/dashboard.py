@@ -21,6 +21,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
+from accounts.client import client_ip
 from audit.models import AuditEvent
 from clinics.models import Patient
 from clinics.selectors import patients_visible_to
@@ -375,7 +376,7 @@ def csv_write(rows: list[DashboardRow], out) -> None:
 @transaction.atomic
 def dashboard_exported(*, rows: list[DashboardRow], actor, filters: dict, request=None) -> None:
     """An export is a disclosure: one audit row per patient in it, in one insert."""
-    ip = request.META.get("REMOTE_ADDR") if request else None
+    ip = client_ip(request) if request else None
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor,

@@ -202,6 +202,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 AXES_FAILURE_LIMIT = _int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=_int("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address as the audit log reads it, proxies taken into account (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "accounts.client.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
@@ -269,8 +271,14 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if _flag("DJANGO_BEHIND_PROXY", False):
+BEHIND_PROXY = _flag("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies stand in front of the app, each appending to X-Forwarded-For the
+# address it was reached from (accounts/client.py). 0: the header is never believed.
+TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 1 if BEHIND_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise SystemExit("config error: TRUSTED_PROXY_COUNT must be 0 (no proxy) or more")
 # No inline scripts or styles anywhere: every script and style is a static file.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

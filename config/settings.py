@@ -6,8 +6,10 @@ A production configuration that would be unsafe refuses to start with a one-line
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
@@ -419,15 +421,28 @@ if VAPID_PRIVATE_KEY and not VAPID_SUBJECT.startswith(("mailto:", "https://")):
 PUSH_TTL_SECONDS = _int("PUSH_TTL_SECONDS", 4 * 60 * 60)
 PUSH_TIMEOUT = _int("PUSH_TIMEOUT", 10)
 # The push services the server will POST to (a leading dot matches subdomains): Chrome and
-# Edge (FCM), Firefox (Mozilla), Windows (WNS) and Safari (Apple).
-PUSH_SERVICE_HOSTS = _list("PUSH_SERVICE_HOSTS") or [
-    "fcm.googleapis.com",
-    ".push.services.mozilla.com",
-    ".notify.windows.com",
-    ".push.apple.com",
+# Edge (FCM), Firefox (Mozilla), Windows (WNS) and Safari (Apple). Every outbound request goes
+# through reminders/channels/outbound.py, which sends only to these and to SMS_HTTP_URL's host.
+PUSH_SERVICE_HOSTS = [
+    host.lower().rstrip(".")
+    for host in _list("PUSH_SERVICE_HOSTS")
+    or [
+        "fcm.googleapis.com",
+        ".push.services.mozilla.com",
+        ".notify.windows.com",
+        ".push.apple.com",
+    ]
 ]
-# Subscriptions whose endpoint is plain http on 127.0.0.1/localhost (tests only).
-PUSH_ALLOW_INSECURE_ENDPOINTS = _flag("PUSH_ALLOW_INSECURE_ENDPOINTS", False)
+_HOST_NAME = r"\.?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]([a-z0-9-]*[a-z0-9])?"
+if _not_hosts := [host for host in PUSH_SERVICE_HOSTS if not re.fullmatch(_HOST_NAME, host)]:
+    raise SystemExit(
+        f"config error: PUSH_SERVICE_HOSTS has {_not_hosts[0]!r}, which is not a host name "
+        "(e.g. fcm.googleapis.com, or .push.apple.com for its subdomains)"
+    )
+# Tests only, never in production: push endpoints and the SMS provider may then be plain http on
+# 127.0.0.1 or localhost, on any port, and outbound requests may connect to loopback addresses
+# (the test suite's fake push services and SMS providers). Private addresses stay refused.
+OUTBOUND_ALLOW_LOOPBACK = _flag("OUTBOUND_ALLOW_LOOPBACK", False)
 SMS_BACKEND = _str("SMS_BACKEND", "console")
 if SMS_BACKEND not in {"console", "file", "http"}:
     raise SystemExit(f"config error: SMS_BACKEND={SMS_BACKEND!r} is not console, file or http")
@@ -437,4 +452,12 @@ SMS_HTTP_TOKEN = _str("SMS_HTTP_TOKEN")
 SMS_HTTP_TIMEOUT = _int("SMS_HTTP_TIMEOUT", 10)
 if SMS_BACKEND == "http" and not SMS_HTTP_URL:
     raise SystemExit("config error: SMS_BACKEND is http but SMS_HTTP_URL is not set")
+# The bearer token and the patients' numbers travel in it: https, or plain http only to the
+# test suite's own provider on this machine.
+_SMS_TEST_PROVIDER = OUTBOUND_ALLOW_LOOPBACK and urlsplit(SMS_HTTP_URL).hostname in {
+    "127.0.0.1",
+    "localhost",
+}
+if SMS_HTTP_URL and not SMS_HTTP_URL.lower().startswith("https://") and not _SMS_TEST_PROVIDER:
+    raise SystemExit("config error: SMS_HTTP_URL must be an https:// address")
 # End of reminder channels ---------------------------------------------------------------------

@@ -239,7 +239,10 @@ def push_unsubscribe(request):
         return _json_error(_("Send the subscription's endpoint as JSON."), 400)
     channel = (
         selectors.channel_of(request.user)
-        .filter(kind=Channel.Kind.PUSH, address=endpoint if isinstance(endpoint, str) else "")
+        .filter(
+            kind=Channel.Kind.PUSH,
+            address__in=channel_services.push_endpoints_matching(endpoint),
+        )
         .first()
     )
     if channel is None:

@@ -1,6 +1,8 @@
 import importlib
+import ipaddress
 import os
 import socket
+from typing import NoReturn
 from urllib.parse import urlparse
 
 import pytest
@@ -41,6 +43,90 @@ def live_server(request, collected_static):
     server.start()
     yield server
     server.stop()
+
+
+class StrayConnection(ConnectionRefusedError):
+    """A test's code tried to reach a machine other than this one."""
+
+
+class OutboundGuard:
+    """The suite's own outbound guard (issue 12): every host a test configures (a push service,
+    an SMS provider, SMTP, Redis, PostgreSQL, the live server) is on this machine, so a name
+    lookup of anything but localhost, or a connection to anything but a loopback address, is a
+    code path sending where nobody configured. It is refused on the spot, so nothing leaves the
+    machine, and it fails the test when the test ends, even if the code took the refusal for a
+    network failure and carried on. Processes a test starts (Celery workers) are not covered.
+
+    The real functions are attributes, so the guard's own test can replace them with stand-ins
+    and prove the guard works without a packet leaving if it did not."""
+
+    def __init__(self) -> None:
+        self.stray: list[str] = []
+        self.getaddrinfo = socket.getaddrinfo
+        self.connect = socket.socket.connect
+        self.connect_ex = socket.socket.connect_ex
+
+    def install(self, patcher: pytest.MonkeyPatch) -> None:
+        guard = self
+
+        def getaddrinfo(host, *args, **kwargs):
+            if not _is_local_name(host):
+                guard.refuse(f"a name lookup of {host!r}")
+            return guard.getaddrinfo(host, *args, **kwargs)
+
+        def connect(sock, address):
+            guard.check(sock, address)
+            return guard.connect(sock, address)
+
+        def connect_ex(sock, address):
+            guard.check(sock, address)
+            return guard.connect_ex(sock, address)
+
+        patcher.setattr(socket, "getaddrinfo", getaddrinfo)
+        patcher.setattr(socket.socket, "connect", connect)
+        patcher.setattr(socket.socket, "connect_ex", connect_ex)
+
+    def check(self, sock: socket.socket, address) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            self.refuse(f"a connection to {address[0]!r} port {address[1]}")
+
+    def refuse(self, what: str) -> NoReturn:
+        self.stray.append(what)
+        raise StrayConnection(f"the test suite reaches no other machine: {what}")
+
+
+def _is_local_name(host) -> bool:
+    if host is None:
+        return True
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    if host in ("", "localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True  # an address literal needs no name server; connecting to it is checked
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host == "localhost"
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+@pytest.fixture(autouse=True)
+def outbound_guard():
+    guard = OutboundGuard()
+    # A patcher of its own: a test calling monkeypatch.undo() must not lift the guard.
+    with pytest.MonkeyPatch.context() as patcher:
+        guard.install(patcher)
+        yield guard
+    if guard.stray:
+        pytest.fail("reached for another machine: " + "; ".join(guard.stray), pytrace=False)
 
 
 @pytest.fixture(autouse=True)

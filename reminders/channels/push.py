@@ -4,28 +4,138 @@ The browser's subscription is the channel: its endpoint URL is `Channel.address`
 and auth keys are `Channel.push_keys`. Without VAPID keys in the settings push is off, and a
 push channel fails permanently with a reason a person can read: email stays the fallback
 (not every phone can receive web push, USERS.md).
+
+The endpoint is where this server POSTs, and a patient chooses it, so it is read once by
+`endpoint_normalised` (strictly: https, a push service's host name, port 443, nothing a URL
+parser could read two ways) and that exact string is stored and sent, through the session of
+outbound.py, which checks the host and its addresses again as it connects.
 """
 
 import base64
 import hashlib
+import ipaddress
 import json
+import logging
+import re
 from functools import lru_cache
+from typing import NoReturn
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from py_vapid import Vapid02, VapidException
 from py_vapid.utils import b64urlencode
 from pywebpush import WebPushException, webpush
 
+from reminders.channels import outbound
 from reminders.channels.base import Commit, OutboundMessage, PermanentDeliveryError, Transport
 from reminders.channels.http_errors import network_failure, status_failure
 
+log = logging.getLogger(__name__)
+
 NOT_CONFIGURED = "push is not configured on this server"
+PROVIDER = "push service"
 # A push service accepts about 4 KB of ciphertext; keep the clear text well inside it.
 PAYLOAD_LIMIT = 3000
 URGENCY = "high"  # a dose reminder is time-sensitive: let it wake a sleeping phone
+# What a push service's answer means (RFC 8030 section 8; FCM, Mozilla, WNS, Apple agree).
+MEANINGS = {
+    401: "it did not accept this server's signature (the VAPID keys)",
+    403: "it did not accept this server's signature (the VAPID keys)",
+    404: "this browser unsubscribed",
+    410: "this browser unsubscribed",
+    413: "the message was too large",
+}
+
+_URL = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>[^#]*)(?P<fragment>#.*)?",
+    re.IGNORECASE | re.DOTALL,
+)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)+{_LABEL}")
+# RFC 3986 path and query characters, less "@" (refused everywhere, see below).
+_PATH = re.compile(r"(?:[/?](?:[A-Za-z0-9._~!$&'()*+,;=:/?-]|%[0-9A-Fa-f]{2})*)?")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x21-\x7e]")
+_LOOPBACK_ENDPOINT_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def endpoint_normalised(endpoint: str) -> str:
+    """The one form of a push endpoint this server stores and sends to, or a ValidationError
+    that names what is wrong.
+
+    Two URL parsers can read one string as two hosts (urllib3 ends a host at a backslash,
+    urlsplit does not: https://127.0.0.1\\@fcm.googleapis.com/ passed the old check and was
+    sent to 127.0.0.1). So whatever a parser might read differently is refused outright:
+    anything but printable ASCII, backslashes, an "@" anywhere, a fragment, an IP address, a
+    port other than 443; the scheme is https and the host a push service's name, in lower
+    case. Browsers' endpoints never have any of these. With OUTBOUND_ALLOW_LOOPBACK (tests
+    only), http and any port on 127.0.0.1 or localhost are accepted as well."""
+    if _NOT_PRINTABLE_ASCII.search(endpoint):
+        _refuse(
+            "contains a space, a control character or a character outside ASCII, which no "
+            "push service's address has."
+        )
+    if "\\" in endpoint:
+        _refuse("contains a backslash (\\), which no push service's address has.")
+    match = _URL.fullmatch(endpoint)
+    if match is None or not match["authority"]:
+        _refuse("is not a valid URL: “%(url)s”.", url=endpoint[:200])
+    if "@" in endpoint:
+        _refuse(
+            "contains an @ (as in a user name before the host), which no push service's "
+            "address has."
+        )
+    if match["fragment"] is not None:
+        _refuse("has a fragment (#…), which no push service's address has.")
+    scheme, host, port = match["scheme"].lower(), *_host_and_port(match["authority"])
+    if not _PATH.fullmatch(match["rest"]):
+        _refuse("has characters a URL cannot have in its path.")
+    path = match["rest"] if match["rest"].startswith("/") else "/" + match["rest"]
+    if (
+        outbound.loopback_allowed()
+        and host in _LOOPBACK_ENDPOINT_HOSTS
+        and scheme in ("http", "https")
+    ):
+        return f"{scheme}://{host}{f':{port}' if port else ''}{path}"
+    if scheme != "https":
+        _refuse("must be an https:// URL: “%(url)s”.", url=endpoint[:200])
+    if _is_ip_address(host):
+        _refuse("is an IP address (“%(host)s”); push services are reached by name.", host=host)
+    if not _HOST_NAME.fullmatch(host):
+        _refuse("has a host that is not a valid name: “%(host)s”.", host=host[:200])
+    if port not in (None, outbound.HTTPS_PORT):
+        _refuse("uses port %(port)s; push services use the https port, 443.", port=port)
+    if not outbound.is_push_service(host):
+        # The server POSTs to this address: only browsers' push services are accepted.
+        _refuse("is not a known browser push service: “%(host)s”.", host=host)
+    return f"https://{host}{path}"
+
+
+def _host_and_port(authority: str) -> tuple[str, int | None]:
+    if authority.startswith("["):
+        _refuse(
+            "is an IP address (“%(host)s”); push services are reached by name.", host=authority[:60]
+        )
+    host, colon, port = authority.lower().partition(":")
+    if not colon:
+        return host, None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        _refuse("has a port that is not a number from 1 to 65535: “%(port)s”.", port=port[:20])
+    return host, int(port)
+
+
+def _is_ip_address(host: str) -> bool:
+    # Numeric final labels cover the forms inet_aton also takes (0x7f.1, 2130706433).
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(re.fullmatch(r"(?:.*\.)?(?:0x[0-9a-f]*|[0-9]+)\.?", host))
+    return True
+
+
+def _refuse(problem: str, **params) -> NoReturn:
+    raise ValidationError("The push subscription's endpoint " + problem, params=params or None)
 
 
 def topic_for(idempotency_key: str) -> str:
@@ -53,7 +163,12 @@ class PushTransport(Transport):
         keys = message.push_keys or {}
         if not message.to or not keys.get("p256dh") or not keys.get("auth"):
             raise PermanentDeliveryError("the push subscription has no endpoint or keys")
-        subscription = {"endpoint": message.to, "keys": {k: keys[k] for k in ("p256dh", "auth")}}
+        try:
+            # Rows stored before endpoints were normalised are checked as a new one would be.
+            endpoint = endpoint_normalised(message.to)
+        except ValidationError as exc:
+            raise PermanentDeliveryError(" ".join(exc.messages)) from None
+        subscription = {"endpoint": endpoint, "keys": {k: keys[k] for k in ("p256dh", "auth")}}
         topic = topic_for(message.idempotency_key) if message.idempotency_key else ""
         headers = {"Urgency": URGENCY, **({"Topic": topic} if topic else {})}
         session = _CommitBeforePost(commit)
@@ -75,7 +190,7 @@ class PushTransport(Transport):
         return response.headers.get("Location", "")[:255]
 
 
-class _CommitBeforePost(requests.Session):
+class _CommitBeforePost(outbound.Session):
     """Calls `commit()` at the last moment: the payload is encrypted and signed, the POST is
     about to go. An error before this point means nothing was sent."""
 
@@ -93,12 +208,18 @@ class _CommitBeforePost(requests.Session):
     def failure(self, exc: Exception) -> str:
         if self.stage == "committing":
             raise exc  # commit() itself failed: the send service's own error, unchanged
+        if isinstance(exc, outbound.OutboundRefused):
+            raise PermanentDeliveryError(f"nothing was sent to the {PROVIDER}: {exc}") from exc
         if isinstance(exc, WebPushException) and exc.response is not None:
+            # The exception's own text carries the answer's body: only its status is used.
             raise status_failure(
-                exc.status_code, exc.response.text, provider="push service"
-            ) from exc
-        if self.stage == "posting" and isinstance(exc, requests.RequestException):
-            return network_failure(exc, provider="push service")
+                exc.status_code,
+                provider=PROVIDER,
+                body=getattr(exc.response, "text", ""),
+                meanings=MEANINGS,
+            ) from None
+        if self.stage == "posting" and isinstance(exc, outbound.RequestException):
+            return network_failure(exc, provider=PROVIDER)
         if isinstance(exc, VapidException):
             raise PermanentDeliveryError(f"{NOT_CONFIGURED}: {exc}") from exc
         if self.stage == "preparing" and isinstance(

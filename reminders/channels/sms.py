@@ -3,7 +3,8 @@
 - "console" (the default): one line per message on standard output, for development.
 - "file": one JSON line per message appended to SMS_FILE_PATH, for tests and demos.
 - "http": a generic provider adapter, POST {to, body, idempotency_key} as JSON to SMS_HTTP_URL
-  with a bearer token; the provider's "id" comes back as the message's provider id.
+  with a bearer token; the provider's "id" comes back as the message's provider id. It goes
+  through outbound.py like every request the app makes: to that host only, at a public address.
 
 Every backend calls `commit()` just before the message leaves.
 """
@@ -14,10 +15,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 
+from reminders.channels import outbound
 from reminders.channels.base import (
     Commit,
     OutboundMessage,
@@ -28,6 +29,15 @@ from reminders.channels.base import (
 from reminders.channels.http_errors import network_failure, status_failure
 
 PROVIDER = "SMS provider"
+MEANINGS = {
+    400: "it refused the message (is the phone number right?)",
+    401: "it did not accept this server's SMS_HTTP_TOKEN",
+    403: "it did not accept this server's SMS_HTTP_TOKEN",
+    422: "it refused the message (is the phone number right?)",
+}
+# This server's own configuration (the token, SMS_HTTP_URL), not the patient's number: retry,
+# and leave the channel enabled until someone fixes it.
+OUR_OWN_FAULT = (301, 302, 303, 307, 308, 401, 403)
 
 
 def _console(message: OutboundMessage, commit: Commit) -> str:
@@ -72,16 +82,20 @@ def _http(message: OutboundMessage, commit: Commit) -> str:
     payload = {"to": message.to, "body": message.text, "idempotency_key": message.idempotency_key}
     commit()
     try:
-        response = requests.post(
+        response = outbound.post(
             settings.SMS_HTTP_URL, json=payload, headers=headers, timeout=settings.SMS_HTTP_TIMEOUT
         )
-    except requests.RequestException as exc:
+    except outbound.OutboundRefused as exc:
+        raise TransientDeliveryError(f"nothing was sent to the {PROVIDER}: {exc}") from exc
+    except outbound.RequestException as exc:
         return network_failure(exc, provider=PROVIDER)
-    if not response.ok:
-        # 401 and 403 are this server's credentials, not the patient's number: retry, and
-        # leave the channel enabled until someone fixes the token.
+    if not 200 <= response.status_code < 300:
         raise status_failure(
-            response.status_code, response.text, provider=PROVIDER, also_transient=(401, 403)
+            response.status_code,
+            provider=PROVIDER,
+            body=response.text,
+            meanings=MEANINGS,
+            also_transient=OUR_OWN_FAULT,
         )
     try:
         reply = response.json()

@@ -11,16 +11,16 @@ import contextlib
 import json
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinics.models import Clinic
+from reminders.channels.push import endpoint_normalised
 from reminders.models import Channel, Reminder
 
 Kind = Channel.Kind
@@ -29,7 +29,6 @@ REMOVED_BY_OWNER = "removed by its owner"
 _LETTERS = re.compile(r"[^\W\d_]")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-()\[\]]")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
-_LOOPBACK = {"127.0.0.1", "localhost"}
 _ENDPOINT_MAX = Channel._meta.get_field("address").max_length
 
 
@@ -186,45 +185,23 @@ def parse_push_subscription(subscription: dict | str) -> tuple[str, dict[str, st
 def _push_endpoint(endpoint: object) -> str:
     if not isinstance(endpoint, str) or not endpoint.strip():
         raise ValidationError("The push subscription has no endpoint URL.")
-    endpoint = _text(endpoint, "push endpoint")
+    # The one form that is stored, and later sent to exactly as stored (push.py).
+    endpoint = endpoint_normalised(_text(endpoint, "push endpoint"))
     if len(endpoint) > _ENDPOINT_MAX:
         raise ValidationError(
             "The push subscription's endpoint is longer than %(max)d characters.",
             params={"max": _ENDPOINT_MAX},
         )
-    try:
-        URLValidator(schemes=["https", "http"])(endpoint)
-    except ValidationError:
-        raise ValidationError(
-            "The push subscription's endpoint is not a valid URL: “%(url)s”.",
-            params={"url": endpoint[:200]},
-        ) from None
-    parts = urlsplit(endpoint)
-    insecure_allowed = settings.DEBUG or settings.PUSH_ALLOW_INSECURE_ENDPOINTS
-    if insecure_allowed and parts.hostname in _LOOPBACK:
-        return endpoint
-    if parts.scheme != "https":
-        raise ValidationError(
-            "The push subscription's endpoint must be an https:// URL: “%(url)s”.",
-            params={"url": endpoint[:200]},
-        )
-    if not _known_push_service(parts.hostname or ""):
-        # The server POSTs to this address: only browsers' push services are accepted.
-        raise ValidationError(
-            "The push subscription's endpoint is not a known browser push service: “%(host)s”.",
-            params={"host": (parts.hostname or "")[:200]},
-        )
     return endpoint
 
 
-def _known_push_service(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    for allowed in settings.PUSH_SERVICE_HOSTS:
-        if allowed.startswith(".") and (host.endswith(allowed) or host == allowed[1:]):
-            return True
-        if host == allowed:
-            return True
-    return False
+def push_endpoints_matching(endpoint: object) -> list[str]:
+    """The stored addresses a browser's endpoint may have: as it sends it, and normalised."""
+    if not isinstance(endpoint, str) or not endpoint or "\x00" in endpoint:
+        return []
+    with contextlib.suppress(ValidationError):
+        return list({endpoint, endpoint_normalised(endpoint.strip())})
+    return [endpoint]
 
 
 def _key_bytes(keys: dict, name: str) -> bytes:

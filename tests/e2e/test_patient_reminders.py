@@ -80,7 +80,7 @@ def vapid(settings):
     settings.VAPID_PRIVATE_KEY = b64url(raw)
     settings.VAPID_PUBLIC_KEY = public_key_of(key)
     settings.VAPID_SUBJECT = "mailto:admin@clinic.example"
-    settings.PUSH_ALLOW_INSECURE_ENDPOINTS = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     settings.PUSH_TIMEOUT = 5
     return key
 

@@ -134,6 +134,8 @@ class PushService:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.status = 201
+        self.body = b""  # what it answers with, besides the status
+        self.headers: dict[str, str] = {}
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -149,8 +151,11 @@ class PushService:
                 self.send_response(service.status)
                 if service.status == 201:
                     self.send_header("Location", f"http://127.0.0.1/m/{len(service.requests)}")
-                self.send_header("Content-Length", "0")
+                for name, value in service.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(service.body)))
                 self.end_headers()
+                self.wfile.write(service.body)
 
             def log_message(self, *args):
                 pass

@@ -151,7 +151,7 @@ def test_a_push_subscription_is_stored_as_endpoint_and_keys(user):
         (subscription(endpoint="http://push.example.com/abc"), "must be an https:// URL"),
         (
             subscription(endpoint="https://169.254.169.254/latest/meta-data"),
-            "not a known browser push service",
+            "is an IP address",
         ),
         (
             subscription(endpoint="https://evil.example/fcm.googleapis.com"),
@@ -187,9 +187,9 @@ def test_a_malformed_push_subscription_is_refused_with_the_reason(user, bad, nam
 
 def test_a_local_http_endpoint_is_accepted_only_when_allowed(user, settings):
     local = subscription(endpoint="http://127.0.0.1:8123/push/1")
-    settings.PUSH_ALLOW_INSECURE_ENDPOINTS = False
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
     assert "https://" in refused(channel_add_push, user=user, subscription=local)
-    settings.PUSH_ALLOW_INSECURE_ENDPOINTS = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     assert channel_add_push(user=user, subscription=local).address == local["endpoint"]
     remote = subscription(endpoint="http://push.example.com/1")
     assert "https://" in refused(channel_add_push, user=user, subscription=remote)

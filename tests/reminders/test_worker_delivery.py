@@ -48,7 +48,7 @@ def vapid_env() -> dict[str, str]:
         "VAPID_PRIVATE_KEY": b64url(raw),
         "VAPID_PUBLIC_KEY": public_key_of(key),
         "VAPID_SUBJECT": "mailto:admin@clinic.example",
-        "PUSH_ALLOW_INSECURE_ENDPOINTS": "1",
+        "OUTBOUND_ALLOW_LOOPBACK": "1",
     }
 
 

@@ -254,7 +254,7 @@ class _SmtpClient:
         # A refused sender is this server's configuration, never the patient's address:
         # retry later, and leave the channel enabled.
         self._reset_or_drop(conn)
-        raise TransientDeliveryError(f"MAIL FROM refused: {code} {_text(reply)}")
+        raise TransientDeliveryError(_refusal("MAIL FROM", code, reply))
 
     @staticmethod
     def _command(send, *args) -> tuple[int, bytes]:
@@ -302,8 +302,10 @@ class _SmtpClient:
             raise
         except OSError as exc:  # SMTPException, ssl.SSLError and socket errors alike
             conn.close()
+            # An SMTPException carries the server's reply: for the log, not the reason.
+            log.warning("SMTP session setup with %s failed: %s", server.host, exc)
             raise TransientDeliveryError(
-                f"SMTP session setup with {server.host} failed: {exc}"
+                f"SMTP session setup with {server.host} failed ({type(exc).__name__})"
             ) from exc
         # The terminator goes in a write of its own, inside the commit; with Nagle's algorithm
         # it would wait for the server's delayed ACK of the body (40 ms a message on Linux).
@@ -320,7 +322,7 @@ class _SmtpClient:
             self._drop()
             raise TransientDeliveryError(f"SMTP connection lost at {step}: {_text(reply)}")
         self._reset_or_drop(conn)
-        error = f"{step} refused: {code} {_text(reply)}"
+        error = _refusal(step, code, reply)
         if 500 <= code < 600:
             raise PermanentDeliveryError(error)
         raise TransientDeliveryError(error)
@@ -347,7 +349,7 @@ class _SmtpClient:
             log.warning("SMTP reply lost after the message was finished: %s", _text(reply))
             return ""
         if code != 250:
-            error = f"message refused: {code} {_text(reply)}"
+            error = _refusal("message", code, reply)
             if 500 <= code < 600:
                 raise PermanentDeliveryError(error)
             raise TransientDeliveryError(error)
@@ -370,6 +372,21 @@ class _SmtpClient:
         conn, self._conn, self._server = self._conn, None, None
         if conn is not None and self._pid == os.getpid():
             conn.close()
+
+
+# A refusal is told in the app's own words and the server's code; the server's reply text
+# (which a relay may copy from a remote mail server) goes to the log only.
+_REFUSED = {
+    "MAIL FROM": "the mail server refused the sender address (DEFAULT_FROM_EMAIL)",
+    "RCPT": "the mail server refused this email address",
+    "DATA": "the mail server refused to take a message",
+    "message": "the mail server refused the message",
+}
+
+
+def _refusal(step: str, code: int, reply: bytes) -> str:
+    log.info("SMTP %s refused with %s: %s", step, code, _text(reply)[:300])
+    return f"{_REFUSED[step]} ({code})"
 
 
 def _text(reply: bytes | str) -> str:

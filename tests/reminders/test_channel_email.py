@@ -269,6 +269,19 @@ def test_a_mailbox_refused_at_rcpt_is_permanent_and_nothing_is_committed(
     assert recorder.envelopes == []
 
 
+@pytest.mark.parametrize("step", ["rcpt", "data"])
+def test_a_refusal_is_told_in_our_own_words_never_the_servers(
+    smtp_server, recorder, transport, step
+):
+    # A relay may copy a remote server's text into its reply: it must not reach a person.
+    setattr(recorder, f"{step}_reply", "550 5.1.1 <script>go to evil.example</script> ami-0123")
+    with pytest.raises(PermanentDeliveryError) as refused:
+        transport.deliver(MESSAGE, commit=Commits())
+    reason = str(refused.value)
+    assert reason.startswith("the mail server refused") and reason.endswith("(550)")
+    assert "evil" not in reason and "ami-0123" not in reason
+
+
 def test_a_busy_mailbox_at_rcpt_is_transient_and_the_connection_still_works(
     smtp_server, recorder, transport
 ):

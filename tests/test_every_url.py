@@ -216,7 +216,10 @@ ROWS: dict[str, Row] = {
     "accounts:two_factor_setup": Row({**signed_in(302), "patient_a": 200, "patient_b": 200}),
     "accounts:two_factor_verify": Row({**signed_in(302), "patient_a": 200, "patient_b": 200}),
     "accounts:recovery_codes": Row({**signed_in(200), "patient_a": 302, "patient_b": 302}),
-    "accounts:two_factor_disable": Row(signed_in(302), method="post"),
+    # Staff cannot turn it off (sent back); a patient's post without the password: the form.
+    "accounts:two_factor_disable": Row(
+        {**signed_in(302), "patient_a": 200, "patient_b": 200}, method="post"
+    ),
     # An invitation's link is its own key; a made-up one is refused the same way for all.
     "accounts:invitation_accept": Row(everyone(404), args=lambda world: ["not-a-real-token"]),
     # The nurse's and the clinic admin's pages.

@@ -288,6 +288,9 @@ ROWS: dict[str, Row] = {
     "reminders:channel_enable": Row(patient_record(302), args=obj("channel"), method="post"),
     "reminders:channel_remove": Row(patient_record(302), args=obj("channel"), method="post"),
     "reminders:channel_test": Row(patient_record(302), args=obj("channel"), method="post"),
+    # Patient A's new email address waits for its code: a post without one shows the form.
+    "reminders:channel_confirm": Row(patient_record(), args=obj("channel"), method="post"),
+    "reminders:channel_send_code": Row(patient_record(302), args=obj("channel"), method="post"),
     "reminders:preferences": Row(patient_page(), method="post"),
     "reminders:timing": Row(patient_page(), method="post"),
     # No VAPID keys are configured here: there is no push to subscribe to.

@@ -1,6 +1,10 @@
 """Reminder settings, browser notifications and the inbox in a real browser, at phone and
 desktop width.
 
+A new email address or phone number is confirmed on the page with the code sent to it: the
+test reads that code from Django's in-memory outbox and from the SMS file backend's file, as
+the person reads it from their mailbox or phone.
+
 Chromium's own push service cannot be reached from here, so the push test replaces
 `PushManager.prototype.subscribe` in the page with one that returns a subscription whose
 endpoint is this test's push service on 127.0.0.1 and whose keys are a test Subscriber's. The

@@ -1,21 +1,30 @@
+import logging
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.throttle import throttle_hit
+
+log = logging.getLogger(__name__)
 
 
 class SubmitHelperMixin:
     """Gives a form a crispy helper with one full-width submit button."""
 
     submit_label = _("Save")
+    submit_class = "btn-lg w-100"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", self.submit_label, css_class="btn-lg w-100"))
+        self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_class))
 
 
 class LoginForm(SubmitHelperMixin, auth_forms.AuthenticationForm):
@@ -69,9 +78,53 @@ class SetupTokenForm(TokenForm):
     )
 
 
-class RecoveryCodesForm(SubmitHelperMixin, forms.Form):
-    """Carries only the CSRF token and a clear button: make new recovery codes."""
+class PasswordConfirmForm(SubmitHelperMixin, forms.Form):
+    """The signed-in person's password again, before a change that weakens their account.
 
+    It is checked as a sign-in is, through `authenticate`: a wrong one counts toward the
+    sign-in lockout for that username from that address (django-axes), and once that is
+    reached the answer is the "Sign-in paused" page, so a stolen session cannot be used to
+    guess the password here either."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
+    )
+
+    error_messages = {
+        "password_incorrect": _(
+            "That password is not right, so nothing was changed. After several wrong "
+            "passwords, signing in pauses for a while."
+        ),
+    }
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        checked = authenticate(self.request, username=user.get_username(), password=password)
+        if checked is None or checked.pk != user.pk:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return password
+
+
+class TwoFactorDisableForm(PasswordConfirmForm):
+    submit_label = _("Turn two-factor authentication off")
+    submit_class = "btn-outline-danger w-100"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.form_action = reverse("accounts:two_factor_disable")
+
+
+class RecoveryCodesForm(PasswordConfirmForm):
     submit_label = _("Make new recovery codes")
 
 
@@ -80,7 +133,23 @@ class PasswordChangeForm(SubmitHelperMixin, auth_forms.PasswordChangeForm):
 
 
 class PasswordResetForm(SubmitHelperMixin, auth_forms.PasswordResetForm):
+    """Django's, sending at most PASSWORD_RESET_LIMIT_PER_ADDRESS links an hour to one
+    address. Beyond that nothing is sent, and the page says exactly what it says otherwise,
+    so it never tells whether an address has an account. (The view counts per client.)"""
+
     submit_label = _("Send reset link")
+
+    def save(self, *args, **kwargs) -> None:
+        email = self.cleaned_data["email"]
+        verdict = throttle_hit(
+            "password-reset-address",
+            email.strip().lower(),
+            limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS,
+        )
+        if not verdict.allowed:
+            log.info("password reset not sent: the address asked too often this hour")
+            return
+        super().save(*args, **kwargs)
 
 
 class SetPasswordForm(SubmitHelperMixin, auth_forms.SetPasswordForm):

@@ -1,4 +1,5 @@
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -7,13 +8,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
 
 from accounts import forms, services
+from accounts.client import client_ip
 from accounts.models import User
 from accounts.selectors import user_has_two_factor
+from accounts.throttle import throttle_hit
 
 RECOVERY_CODES_SESSION_KEY = "_fresh_recovery_codes"
 ROLE_HOMES = {
@@ -35,13 +39,45 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's, with at most PASSWORD_RESET_LIMIT_PER_CLIENT requests an hour from one client
+    address. A client over its limit is told to wait: that says nothing about any account,
+    as every request counts, whatever address it names. (The form counts per address.)"""
+
+    def form_valid(self, form):
+        verdict = throttle_hit(
+            "password-reset-client",
+            client_ip(self.request) or "unknown",
+            limit=settings.PASSWORD_RESET_LIMIT_PER_CLIENT,
+        )
+        if not verdict.allowed:
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many password resets were asked for from your network in the last "
+                    "hour. Please try again in %(minutes)d minute.",
+                    "Too many password resets were asked for from your network in the last "
+                    "hour. Please try again in %(minutes)d minutes.",
+                    verdict.retry_minutes,
+                )
+                % {"minutes": verdict.retry_minutes},
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
 @login_required
 def two_factor_overview(request):
+    return _two_factor_page(request, forms.TwoFactorDisableForm(request=request))
+
+
+def _two_factor_page(request, disable_form, status: int = 200):
     context = {
         "enabled": user_has_two_factor(request.user),
         "codes_left": services.recovery_codes_remaining(user=request.user),
+        "disable_form": disable_form,
     }
-    return render(request, "accounts/two_factor.html", context)
+    return render(request, "accounts/two_factor.html", context, status=status)
 
 
 @login_required
@@ -96,7 +132,9 @@ def two_factor_verify(request):
 def recovery_codes(request):
     if not user_has_two_factor(request.user):
         return redirect("accounts:two_factor_setup")
-    form = forms.RecoveryCodesForm(request.POST if request.method == "POST" else None)
+    form = forms.RecoveryCodesForm(
+        request.POST if request.method == "POST" else None, request=request
+    )
     if form.is_valid():
         request.session[RECOVERY_CODES_SESSION_KEY] = services.recovery_codes_regenerate(
             user=request.user
@@ -116,6 +154,13 @@ def recovery_codes(request):
 @login_required
 @require_http_methods(["POST"])
 def two_factor_disable(request):
+    """Off only with the password typed again; staff cannot turn it off at all."""
+    if request.user.requires_two_factor:
+        messages.error(request, _("Your role requires two-factor authentication; it stays on."))
+        return redirect("accounts:two_factor")
+    form = forms.TwoFactorDisableForm(request.POST, request=request)
+    if not form.is_valid():
+        return _two_factor_page(request, form)
     try:
         services.two_factor_disable(user=request.user)
     except ValidationError as exc:

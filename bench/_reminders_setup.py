@@ -104,9 +104,10 @@ def populate(*, people: int, future: int, due: int, now: datetime) -> tuple[int,
         _copy(
             cursor,
             "reminders_channel",
-            "user_id, kind, address, push_keys, enabled, disabled_reason, created_at",
+            # Confirmed: reminders go only to confirmed channels (reminders/models.py).
+            "user_id, kind, address, push_keys, enabled, disabled_reason, created_at, confirmed_at",
             (
-                (u, "email", f"patient{n}@example.com", "{}", True, "", joined)
+                (u, "email", f"patient{n}@example.com", "{}", True, "", joined, joined)
                 for n, u in enumerate(users)
             ),
         )

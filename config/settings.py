@@ -212,6 +212,19 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
+# Messages anyone can ask the app to send, counted per hour (accounts/throttle.py). A password
+# reset goes at most this often to one address, and one client (an IP address, proxies taken
+# into account) may ask for this many; a whole clinic behind one address may need more.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = 3
+PASSWORD_RESET_LIMIT_PER_CLIENT = _int("PASSWORD_RESET_LIMIT_PER_CLIENT", 10)
+if PASSWORD_RESET_LIMIT_PER_CLIENT < 1:
+    raise SystemExit("config error: PASSWORD_RESET_LIMIT_PER_CLIENT must be 1 or more")
+# Codes confirming a new email address or phone number: per address (whoever asks) and per
+# person (whatever the address); test notifications per person.
+CONFIRMATION_CODE_LIMIT_PER_ADDRESS = 3
+CONFIRMATION_CODE_LIMIT_PER_USER = 6
+TEST_MESSAGE_LIMIT_PER_USER = 6
+
 OTP_TOTP_ISSUER = _str("OTP_ISSUER", "B12 Clinic")
 OTP_TOTP_THROTTLE_FACTOR = 1
 

@@ -6,6 +6,8 @@ Several forms share one page, so each has its own action and its own submit butt
 cannot say what this app means, so the server's messages and error summary speak instead.
 """
 
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -40,6 +42,7 @@ class EmailChannelForm(ActionHelperMixin, forms.Form):
     address = forms.CharField(
         label=_("Email address"),
         max_length=254,
+        help_text=_("We send a code there; reminders go there once you type it in here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
@@ -52,11 +55,51 @@ class SmsChannelForm(ActionHelperMixin, forms.Form):
     phone = forms.CharField(
         label=_("Mobile phone number"),
         max_length=32,
-        help_text=_("In international format, starting with + and the country code."),
+        help_text=_(
+            "In international format, starting with + and the country code. We text a code "
+            "to it; reminders go there once you type it in here."
+        ),
         widget=forms.TextInput(
             attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+44 7700 900123"}
         ),
     )
+
+
+class ChannelConfirmForm(forms.Form):
+    """The code sent to one new email address or phone number. Several can wait on one page,
+    so each form has the channel in its prefix (field ids), action and button name."""
+
+    code = forms.CharField(
+        max_length=16,
+        error_messages={"required": _("Enter the 6-digit code from the message we sent.")},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def __init__(self, *args, channel, **kwargs):
+        super().__init__(*args, prefix=f"channel-{channel.pk}", **kwargs)
+        self.channel = channel
+        self.fields["code"].label = _("Code sent to %(address)s") % {"address": channel.address}
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("reminders:channel_confirm", args=[channel.pk])
+        self.helper.form_id = f"confirm-{channel.pk}-form"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit(f"confirm-{channel.pk}", _("Confirm"), css_class="w-100"))
+
+    def clean_code(self) -> str:
+        # People copy codes with spaces or a dash in the middle ("123 456").
+        code = re.sub(r"[\s-]", "", self.cleaned_data["code"])
+        if not re.fullmatch(r"[0-9]{6}", code):
+            raise forms.ValidationError(
+                _("The code is the 6 digits in the message we sent, e.g. 123456.")
+            )
+        return code
 
 
 class PreferenceForm(ActionHelperMixin, forms.Form):

@@ -13,8 +13,22 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class ChannelQuerySet(models.QuerySet):
+    def usable(self) -> "ChannelQuerySet":
+        """On and confirmed: the only channels a reminder or a test notification may be
+        written for or sent to. An unconfirmed one receives its confirmation code alone."""
+        return self.filter(enabled=True, confirmed_at__isnull=False)
+
+
 class Channel(models.Model):
-    """Where a person receives reminders. Email stays on as the fallback (USERS.md)."""
+    """Where a person receives reminders. Email stays on as the fallback (USERS.md).
+
+    A new email address or phone number starts unconfirmed: a code sent there must be typed
+    back before anything else goes there, so a mistyped or someone else's address never
+    receives a patient's reminders (reminders/services/confirmation.py). The inbox is the
+    app itself, and a push subscription is made by the browser that receives it: both are
+    confirmed as they are made.
+    """
 
     class Kind(models.TextChoices):
         EMAIL = "email", _("Email")
@@ -33,10 +47,27 @@ class Channel(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When its owner proved it reaches them (or it was trusted: see above). Null: unconfirmed.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The code waiting to be typed back: a keyed hash of it, never the code itself, until when
+    # it works, and how many wrong codes were typed for it.
+    confirmation_code_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
+    confirmation_expires_at = models.DateTimeField(null=True, blank=True)
+    confirmation_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+
+    objects = ChannelQuerySet.as_manager()
 
     class Meta:
         ordering = ["user_id", "kind"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=False) | Q(kind__in=["email", "sms"]),
+                name="channel_only_email_or_sms_unconfirmed",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(confirmation_code_hash=""),
+                name="channel_confirmed_has_no_code",
+            ),
             models.UniqueConstraint(
                 fields=["user", "kind", "address"], name="channel_unique_per_address"
             ),
@@ -47,6 +78,15 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_kind_display()}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def is_usable(self) -> bool:
+        """As `ChannelQuerySet.usable`, for a channel in hand."""
+        return self.enabled and self.confirmed_at is not None
 
 
 class Preference(models.Model):

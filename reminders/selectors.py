@@ -39,9 +39,9 @@ def channel_of(user) -> QuerySet[Channel]:
 
 
 def fallback_count(user) -> int:
-    """How many working email addresses and phone numbers the person has: the last one cannot
-    be removed (`channel_remove_by_owner`), so the page does not offer to."""
-    return Channel.objects.filter(user=user, enabled=True, kind__in=FALLBACK_KINDS).count()
+    """How many working, confirmed email addresses and phone numbers the person has: the last
+    one cannot be removed (`channel_remove_by_owner`), so the page does not offer to."""
+    return Channel.objects.usable().filter(user=user, kind__in=FALLBACK_KINDS).count()
 
 
 def push_available() -> bool:

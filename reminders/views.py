@@ -1,5 +1,6 @@
 """The patient's reminder settings, browser notifications and inbox; the service worker and
-the web app manifest that make the app installable and able to receive push."""
+the web app manifest that make the app installable and able to receive push. (Email addresses
+and phone numbers, with their codes: views_channels.py.)"""
 
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +26,7 @@ from clinics.services import patient_update_details
 from reminders import forms, selectors
 from reminders.models import Channel
 from reminders.services import channels as channel_services
+from reminders.services import confirmation
 from reminders.services.preferences import lead_minutes_offered_to, preference_update
 from reminders.services.relevance import zone_of_user
 from schedules.scheduler import zone_for
@@ -39,132 +41,7 @@ THEME_COLOUR = "#0b5394"
 def reminder_settings(request):
     patient = get_object_or_404(patient_of(request.user))
     channel_services.channels_ensure_for_owner(user=request.user)
-    return _settings_page(request, patient=patient)
-
-
-@role_required(PATIENT)
-@require_POST
-def add_email(request):
-    form = forms.EmailChannelForm(request.POST)
-    if form.is_valid():
-        try:
-            channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.EMAIL)
-            channel = channel_services.channel_add_email(
-                user=request.user, address=form.cleaned_data["address"]
-            )
-        except ValidationError as exc:
-            form.add_error("address", exc)
-        else:
-            messages.success(
-                request, _("Reminders now also go to %(address)s.") % {"address": channel.address}
-            )
-            return redirect("reminders:settings")
-    return _settings_page(request, email_form=form)
-
-
-@role_required(PATIENT)
-@require_POST
-def add_sms(request):
-    if not selectors.sms_available():
-        messages.error(request, _("Text messages are not available from this server."))
-        return redirect("reminders:settings")
-    form = forms.SmsChannelForm(request.POST)
-    if form.is_valid():
-        try:
-            channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.SMS)
-            channel = channel_services.channel_add_sms(
-                user=request.user, phone=form.cleaned_data["phone"]
-            )
-        except ValidationError as exc:
-            form.add_error("phone", exc)
-        else:
-            messages.success(
-                request,
-                _("Reminders now also go by text message to %(phone)s.")
-                % {"phone": channel.address},
-            )
-            return redirect("reminders:settings")
-    return _settings_page(request, sms_form=form)
-
-
-@role_required(PATIENT)
-@require_POST
-def channel_enable(request, channel_id: int):
-    """Turn an email or text channel that stopped working back on (adding it again does)."""
-    channel = get_object_or_404(selectors.channel_of(request.user), pk=channel_id)
-    adders = {Channel.Kind.EMAIL: _add_email_again, Channel.Kind.SMS: _add_sms_again}
-    if channel.kind not in adders or (
-        channel.kind == Channel.Kind.SMS and not selectors.sms_available()
-    ):
-        messages.error(request, _("This channel cannot be turned back on here."))
-        return redirect("reminders:settings")
-    try:
-        adders[channel.kind](request.user, channel.address)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request, _("Turned back on: %(channel)s.") % {"channel": _describe(channel)}
-        )
-    return redirect("reminders:settings")
-
-
-def _add_email_again(user, address: str) -> None:
-    channel_services.channel_add_email(user=user, address=address)
-
-
-def _add_sms_again(user, phone: str) -> None:
-    channel_services.channel_add_sms(user=user, phone=phone)
-
-
-@role_required(PATIENT)
-@require_POST
-def channel_remove(request, channel_id: int):
-    channel = get_object_or_404(selectors.channel_of(request.user), pk=channel_id)
-    try:
-        channel_services.channel_remove_by_owner(channel=channel, now=timezone.now())
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
-            _("Removed: %(channel)s. Reminders no longer go there.")
-            % {"channel": _describe(channel)},
-        )
-    return redirect("reminders:settings")
-
-
-@role_required(PATIENT)
-@require_POST
-def channel_test(request, channel_id: int):
-    channel = get_object_or_404(selectors.channel_of(request.user), pk=channel_id)
-    now = timezone.now()
-    try:
-        reminder = channel_services.channel_test_notify(channel=channel, now=now)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("reminders:settings")
-    held_until = selectors.test_held_until(reminder, now=now)
-    if held_until is not None:
-        local = held_until.astimezone(zone_for(zone_of_user(request.user)))
-        messages.info(
-            request,
-            _(
-                "A test notification is waiting to go to %(channel)s. You are in your quiet "
-                "hours, so it will arrive when they end, at %(time)s."
-            )
-            % {"channel": _describe(channel), "time": formats.time_format(local, "H:i")},
-        )
-    else:
-        messages.success(
-            request,
-            _(
-                "A test notification is on its way to %(channel)s. "
-                "It usually arrives within a minute."
-            )
-            % {"channel": _describe(channel)},
-        )
-    return redirect("reminders:settings")
+    return settings_page(request, patient=patient)
 
 
 @role_required(PATIENT)
@@ -179,7 +56,7 @@ def preferences(request):
         else:
             messages.success(request, _("Your reminder timing is saved."))
             return redirect("reminders:settings")
-    return _settings_page(request, preference_form=form)
+    return settings_page(request, preference_form=form)
 
 
 @role_required(PATIENT)
@@ -204,7 +81,7 @@ def timing(request):
                 ),
             )
             return redirect("reminders:settings")
-    return _settings_page(request, timing_form=form)
+    return settings_page(request, timing_form=form)
 
 
 @role_required(PATIENT)
@@ -317,14 +194,16 @@ def web_app_manifest(request):
     )
 
 
-def _settings_page(request, *, patient=None, **bound):
-    """The settings page; a form that failed validation is passed in bound, with its errors."""
+def settings_page(request, *, patient=None, **bound):
+    """The settings page; a form that failed validation is passed in bound, with its errors
+    (also for views_channels.py)."""
     user = request.user
     patient = patient or get_object_or_404(patient_of(user))
     preference = selectors.preference_of(user)
+    channels = _channels_with_codes(user, confirm_form=bound.get("confirm_form"))
     context = {
         "patient": patient,
-        "channels": selectors.channels_of(user),
+        "channels": channels,
         "sms_available": selectors.sms_available(),
         "push_available": selectors.push_available(),
         # What the clinic offers for new channels; channels of other kinds keep working.
@@ -347,12 +226,44 @@ def _settings_page(request, *, patient=None, **bound):
         or forms.TimingForm(
             initial={"time_zone": patient.time_zone, "dose_time": patient.dose_time}
         ),
-        "failed_forms": [form for form in bound.values() if form.errors],
+        "error_items": _error_items(form for form in bound.values() if form.errors),
         "unread": selectors.inbox_unread_count(user),
         "fallback_kinds": channel_services.FALLBACK_KINDS,
         "fallback_count": selectors.fallback_count(user),
     }
     return render(request, "reminders/settings.html", context, status=200)
+
+
+def _channels_with_codes(user, *, confirm_form) -> list[Channel]:
+    """The person's channels; each unconfirmed one that is on with what its card shows: its
+    code form (the one just posted, with its errors, for that channel) and until when its
+    code works, in the person's own time."""
+    now = timezone.now()
+    zone = zone_for(zone_of_user(user))
+    channels = list(selectors.channels_of(user))
+    for channel in channels:
+        channel.waits_for_code = channel.enabled and not channel.is_confirmed
+        if not channel.waits_for_code:
+            continue
+        posted = confirm_form is not None and confirm_form.channel.pk == channel.pk
+        channel.confirm_form = confirm_form if posted else forms.ChannelConfirmForm(channel=channel)
+        channel.code_sent = channel.confirmation_expires_at is not None
+        channel.code_works = confirmation.confirmation_code_waiting(channel, now=now)
+        if channel.code_works:
+            local = channel.confirmation_expires_at.astimezone(zone)
+            channel.code_works_until = formats.time_format(local, "H:i")
+    return channels
+
+
+def _error_items(failed) -> list[tuple[str, str]]:
+    """The error summary's lines: the id each links to (the field, or the form for an error
+    of the whole form) and the message."""
+    items = []
+    for form in failed:
+        for field, errors in form.errors.items():
+            target = form.helper.form_id if field == NON_FIELD_ERRORS else form[field].auto_id
+            items.extend((target, error) for error in errors)
+    return items
 
 
 def _lead_choices(user) -> dict:
@@ -387,12 +298,6 @@ def _push_messages() -> dict[str, str]:
             "connection and try again."
         ),
     }
-
-
-def _describe(channel: Channel) -> str:
-    if channel.kind in (Channel.Kind.EMAIL, Channel.Kind.SMS):
-        return f"{channel.get_kind_display()} {channel.address}"
-    return str(channel.get_kind_display())
 
 
 def _json_error(message: str, status: int) -> JsonResponse:

@@ -155,6 +155,15 @@ def library_after_flush(request):
 
 
 @pytest.fixture(autouse=True)
+def throttle_counts_per_test(monkeypatch):
+    """Each test counts password resets, codes and test messages afresh: the cache (Redis under
+    CI) outlives a test, and a run, by an hour."""
+    from accounts import throttle
+
+    monkeypatch.setattr(throttle, "KEY_PREFIX", f"throttle-test-{os.urandom(8).hex()}")
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Production's PBKDF2 takes a third of a second a hash; the suite does not need that."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -216,7 +216,10 @@ ROWS: dict[str, Row] = {
     "accounts:two_factor_setup": Row({**signed_in(302), "patient_a": 200, "patient_b": 200}),
     "accounts:two_factor_verify": Row({**signed_in(302), "patient_a": 200, "patient_b": 200}),
     "accounts:recovery_codes": Row({**signed_in(200), "patient_a": 302, "patient_b": 302}),
-    "accounts:two_factor_disable": Row(signed_in(302), method="post"),
+    # Staff cannot turn it off (sent back); a patient's post without the password: the form.
+    "accounts:two_factor_disable": Row(
+        {**signed_in(302), "patient_a": 200, "patient_b": 200}, method="post"
+    ),
     # An invitation's link is its own key; a made-up one is refused the same way for all.
     "accounts:invitation_accept": Row(everyone(404), args=lambda world: ["not-a-real-token"]),
     # The nurse's and the clinic admin's pages.
@@ -285,6 +288,9 @@ ROWS: dict[str, Row] = {
     "reminders:channel_enable": Row(patient_record(302), args=obj("channel"), method="post"),
     "reminders:channel_remove": Row(patient_record(302), args=obj("channel"), method="post"),
     "reminders:channel_test": Row(patient_record(302), args=obj("channel"), method="post"),
+    # Patient A's new email address waits for its code: a post without one shows the form.
+    "reminders:channel_confirm": Row(patient_record(), args=obj("channel"), method="post"),
+    "reminders:channel_send_code": Row(patient_record(302), args=obj("channel"), method="post"),
     "reminders:preferences": Row(patient_page(), method="post"),
     "reminders:timing": Row(patient_page(), method="post"),
     # No VAPID keys are configured here: there is no push to subscribe to.

@@ -3,6 +3,10 @@
 Every input is checked before anything is written, so a refused add changes nothing, and
 nothing already queued is touched. Adding an address a person already has enables that
 channel again instead of making a second one (the database's unique user+kind+address).
+
+An email address or phone number is added unconfirmed and a code is sent to it at once
+(services/confirmation.py); one turned back on after it stopped working is confirmed again,
+as the code also proves that messages reach it again.
 """
 
 import base64
@@ -19,9 +23,11 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.throttle import throttle_hit
 from clinics.models import Clinic
 from reminders.channels.push import endpoint_normalised
 from reminders.models import Channel, Reminder
+from reminders.services.confirmation import account_email_confirmed, channel_confirmation_send
 
 Kind = Channel.Kind
 # The reason a channel its owner removed carries; selectors hide such channels.
@@ -32,16 +38,29 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 _ENDPOINT_MAX = Channel._meta.get_field("address").max_length
 
 
-def channel_add_email(*, user, address: str) -> Channel:
+def channel_add_email(*, user, address: str, now: datetime | None = None) -> Channel:
+    """Add (or turn back on) an email address; unless it is confirmed already, a code is sent
+    to it, and it receives nothing else until the code is typed back."""
     address = normalise_email(address)
-    with transaction.atomic():
-        return _add_or_enable(user=user, kind=Kind.EMAIL, address=address, iexact=True)
+    return _add_and_send_code(user=user, kind=Kind.EMAIL, address=address, iexact=True, now=now)
 
 
-def channel_add_sms(*, user, phone: str) -> Channel:
+def channel_add_sms(*, user, phone: str, now: datetime | None = None) -> Channel:
+    """As `channel_add_email`, for a phone number."""
     phone = normalise_phone(phone)
+    return _add_and_send_code(user=user, kind=Kind.SMS, address=phone, now=now)
+
+
+def _add_and_send_code(
+    *, user, kind: str, address: str, now: datetime | None, iexact: bool = False
+) -> Channel:
+    now = now or timezone.now()
     with transaction.atomic():
-        return _add_or_enable(user=user, kind=Kind.SMS, address=phone)
+        channel = _add_or_enable(user=user, kind=kind, address=address, iexact=iexact, now=now)
+        if channel.confirmed_at is None:
+            # A code that cannot be sent undoes the add: the person is told, nothing is kept.
+            channel = channel_confirmation_send(channel=channel, now=now)
+    return channel
 
 
 def channel_add_push(*, user, subscription: dict | str) -> Channel:
@@ -57,13 +76,16 @@ def channel_add_push(*, user, subscription: dict | str) -> Channel:
             disabled_at=timezone.now(),
             disabled_reason="This browser now receives another account's notifications.",
         )
-        return _add_or_enable(user=user, kind=Kind.PUSH, address=endpoint, push_keys=keys)
+        # Confirmed as made: the browser that will receive the notifications made it.
+        return _add_or_enable(
+            user=user, kind=Kind.PUSH, address=endpoint, push_keys=keys, confirmed=True
+        )
 
 
 def channel_ensure_inbox(*, user) -> Channel:
     """Every person has an in-app inbox; it cannot fail, so it is always on."""
     with transaction.atomic():
-        return _add_or_enable(user=user, kind=Kind.INBOX, address="")
+        return _add_or_enable(user=user, kind=Kind.INBOX, address="", confirmed=True)
 
 
 def channel_disable(*, channel: Channel, reason: str, now: datetime) -> Channel:
@@ -234,25 +256,45 @@ def _text(value: object, what: str) -> str:
 
 
 def _add_or_enable(
-    *, user, kind: str, address: str, push_keys: dict | None = None, iexact: bool = False
+    *,
+    user,
+    kind: str,
+    address: str,
+    push_keys: dict | None = None,
+    iexact: bool = False,
+    confirmed: bool = False,
+    now: datetime | None = None,
 ) -> Channel:
-    """Create the channel, or enable the person's existing one for the same address."""
+    """Create the channel, or enable the person's existing one for the same address.
+
+    `confirmed`: the channel is trusted as made (the inbox, a push subscription, an invited
+    person's own address). Otherwise a new one starts unconfirmed, and one that was switched
+    off must be confirmed again."""
+    now = now or timezone.now()
     match = {"address__iexact": address} if iexact else {"address": address}
     existing = Channel.objects.select_for_update().filter(user=user, kind=kind, **match).first()
     if existing is None:
         try:
             with transaction.atomic():  # a savepoint: a concurrent add may win the race
                 return Channel.objects.create(
-                    user=user, kind=kind, address=address, push_keys=push_keys or {}
+                    user=user,
+                    kind=kind,
+                    address=address,
+                    push_keys=push_keys or {},
+                    confirmed_at=now if confirmed else None,
                 )
         except IntegrityError:
             existing = Channel.objects.select_for_update().get(
                 user=user, kind=kind, address=address
             )
+    fields = ["enabled", "disabled_at", "disabled_reason"]
+    if not existing.enabled:
+        # It stopped working or its owner removed it: the next message must prove it works.
+        existing.confirmed_at = now if confirmed else None
+        fields.append("confirmed_at")
     existing.enabled = True
     existing.disabled_at = None
     existing.disabled_reason = ""
-    fields = ["enabled", "disabled_at", "disabled_reason"]
     if push_keys is not None:
         # The browser may have renewed the subscription's keys for the same endpoint.
         existing.push_keys = push_keys
@@ -261,23 +303,39 @@ def _add_or_enable(
     return existing
 
 
-def channels_ensure_defaults(*, user) -> list[Channel]:
+def channels_ensure_defaults(*, user, email_confirmed: bool | None = None) -> list[Channel]:
     """A person with no channels at all gets the in-app inbox and, when their account has an
     address, email: the fallback that works everywhere (USERS.md). Someone who has set up
-    channels of their own is left alone."""
+    channels of their own is left alone.
+
+    The account's address is confirmed when the person joined by an invitation sent to it
+    (`email_confirmed` True: data the operator made, the demo's). Otherwise it waits for a
+    code the person asks for on their settings page: nobody asked for one yet, so none is
+    sent from here."""
     if Channel.objects.filter(user=user).exists():
         return []
     made = [channel_ensure_inbox(user=user)]
     if user.email:
+        if email_confirmed is None:
+            email_confirmed = account_email_confirmed(user)
         # An unusable account address leaves the inbox, which always works.
-        with contextlib.suppress(ValidationError):
-            made.append(channel_add_email(user=user, address=user.email))
+        with contextlib.suppress(ValidationError), transaction.atomic():
+            address = normalise_email(user.email)
+            made.append(
+                _add_or_enable(
+                    user=user,
+                    kind=Kind.EMAIL,
+                    address=address,
+                    iexact=True,
+                    confirmed=email_confirmed,
+                )
+            )
     return made
 
 
 # What a person does on their own reminder settings page and inbox ----------------------------
 # Appended below the original services, so their own imports are here.
-from django.utils.translation import gettext  # noqa: E402
+from django.utils.translation import gettext, ngettext  # noqa: E402
 
 # The channels that reach a person away from the app on any phone. Push does not count: it
 # reaches one browser only, iPhones get it only from an installed web app, and a push service
@@ -295,27 +353,31 @@ def channels_ensure_for_owner(*, user) -> None:
 
 
 def channel_remove_by_owner(*, channel: Channel, now: datetime) -> None:
-    """`channel_remove`, keeping the fallback: the last working email address or phone number
-    cannot be removed, so reminders still reach a person whose notifications stop."""
+    """`channel_remove`, keeping the fallback: the last working, confirmed email address or
+    phone number cannot be removed, so reminders still reach a person whose notifications
+    stop. An unconfirmed one receives nothing, so it neither counts as that fallback nor is
+    kept: it can always be removed."""
     with transaction.atomic():
         # Locking every channel of the person makes two removals at once take turns, so
         # they cannot each leave the other as the "remaining" fallback.
         mine = list(Channel.objects.select_for_update().filter(user_id=channel.user_id))
-        if channel.enabled and channel.kind in FALLBACK_KINDS:
+        current = next((mine_ for mine_ in mine if mine_.pk == channel.pk), channel)
+        if current.is_usable and current.kind in FALLBACK_KINDS:
             others = [
                 other
                 for other in mine
-                if other.enabled and other.kind in FALLBACK_KINDS and other.pk != channel.pk
+                if other.is_usable and other.kind in FALLBACK_KINDS and other.pk != current.pk
             ]
             if not others:
                 raise ValidationError(
                     gettext(
-                        "This is your only email address or phone number, so it stays: "
-                        "reminders must still reach you if notifications on a device stop. "
-                        "Add another email address or phone number first, then remove this one."
+                        "This is your only confirmed email address or phone number, so it "
+                        "stays: reminders must still reach you if notifications on a device "
+                        "stop. Add another email address or phone number and confirm it "
+                        "first, then remove this one."
                     )
                 )
-        channel_remove(channel=channel, now=now)
+        channel_remove(channel=current, now=now)
 
 
 def channel_test_notify(*, channel: Channel, now: datetime) -> Reminder:
@@ -325,19 +387,43 @@ def channel_test_notify(*, channel: Channel, now: datetime) -> Reminder:
     sweep, the worker, the transport, retries) and never keeps a web request waiting on a
     mail or push server. Not urgent: quiet hours hold it, as they hold a dose reminder. While
     one is still waiting, another click returns that one instead of writing a second."""
-    if not channel.enabled:
-        raise ValidationError(
-            gettext("This channel is switched off. Turn it back on before testing it.")
-        )
     if channel.kind == Kind.PUSH and not settings.VAPID_PRIVATE_KEY:
         raise ValidationError(gettext("Browser notifications are not set up on this server."))
     with transaction.atomic():
-        Channel.objects.select_for_update().filter(pk=channel.pk).first()
+        channel = Channel.objects.select_for_update().filter(pk=channel.pk).first()
+        if channel is None or not channel.enabled:
+            raise ValidationError(
+                gettext("This channel is switched off. Turn it back on before testing it.")
+            )
+        if channel.confirmed_at is None:
+            raise ValidationError(
+                gettext(
+                    "Confirm this channel first: type the code we sent to it. Nothing is sent "
+                    "there until then."
+                )
+            )
         waiting = Reminder.objects.filter(
             channel=channel, kind=Reminder.Kind.TEST, status__in=_TEST_IN_FLIGHT
         ).first()
         if waiting is not None:
             return waiting
+        verdict = throttle_hit(
+            "test-message-user",
+            str(channel.user_id),
+            limit=settings.TEST_MESSAGE_LIMIT_PER_USER,
+            now=now,
+        )
+        if not verdict.allowed:
+            raise ValidationError(
+                ngettext(
+                    "You have sent yourself several test notifications in the last hour. "
+                    "Please try again in %(minutes)d minute.",
+                    "You have sent yourself several test notifications in the last hour. "
+                    "Please try again in %(minutes)d minutes.",
+                    verdict.retry_minutes,
+                )
+                % {"minutes": verdict.retry_minutes}
+            )
         return Reminder.objects.create(
             user_id=channel.user_id,
             channel=channel,

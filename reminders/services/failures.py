@@ -39,7 +39,7 @@ def _disable_and_tell(reminder: Reminder, reason: str, now: datetime) -> None:
     Reminder.objects.filter(channel=channel, status=Reminder.Status.PENDING).update(
         status=Reminder.Status.CANCELLED, last_error="channel disabled"
     )
-    others = Channel.objects.filter(user=channel.user, enabled=True).exclude(pk=channel.pk)
+    others = Channel.objects.usable().filter(user=channel.user).exclude(pk=channel.pk)
     reminders_insert(
         [
             Reminder(

@@ -92,7 +92,7 @@ def _lab_rows(now: datetime, lookahead: timedelta):
 
 
 def _rows(user, kind: str, at: datetime, subject_due_at: datetime, subject: str, **links):
-    for channel in user.enabled_channels:
+    for channel in user.usable_channels:
         yield Reminder(
             user=user,
             channel=channel,
@@ -106,11 +106,11 @@ def _rows(user, kind: str, at: datetime, subject_due_at: datetime, subject: str,
 
 
 def _channels(path: str) -> Prefetch:
-    usable = Channel.objects.filter(enabled=True)
+    usable = Channel.objects.usable()
     if not settings.VAPID_PRIVATE_KEY:
         # Push is not configured on this server: planning push reminders would only fail.
         usable = usable.exclude(kind=Channel.Kind.PUSH)
-    return Prefetch(path, queryset=usable, to_attr="enabled_channels")
+    return Prefetch(path, queryset=usable, to_attr="usable_channels")
 
 
 def _ensure_default_channels() -> None:

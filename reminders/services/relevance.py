@@ -1,6 +1,6 @@
 """Re-checking the world just before a reminder goes out (STYLE.md: the send service
-re-checks). A dose logged early, a paused prescription or a moved dose cancel it; quiet
-hours hold a non-urgent one until they end.
+re-checks). A channel switched off or not confirmed, a dose logged early, a paused
+prescription or a moved dose cancel it; quiet hours hold a non-urgent one until they end.
 
 `check_many` re-checks a batch with one query per kind of fact (channels, doses, lab checks,
 quiet hours), read fresh from the database whatever the rows in hand say; `check` is the
@@ -29,6 +29,7 @@ class Verdict:
 
 SEND = Verdict()
 CHANNEL_DISABLED = Verdict(cancel=True, reason="channel disabled")
+CHANNEL_UNCONFIRMED = Verdict(cancel=True, reason="channel not confirmed")
 DOSE_GONE = Verdict(cancel=True, reason="the dose is no longer planned (logged or moved)")
 PRESCRIPTION_STOPPED = Verdict(cancel=True, reason="the prescription is paused or stopped")
 DOSE_MOVED = Verdict(cancel=True, reason="the dose was moved")
@@ -55,11 +56,15 @@ class _Facts:
     """What the verdicts depend on, read in one query per kind of fact."""
 
     def __init__(self, reminders: list[Reminder]) -> None:
-        self.enabled = set(
-            Channel.objects.filter(
-                pk__in={r.channel_id for r in reminders}, enabled=True
-            ).values_list("pk", flat=True)
+        channels = Channel.objects.filter(pk__in={r.channel_id for r in reminders}).values_list(
+            "pk", "enabled", "confirmed_at"
         )
+        self.enabled, self.confirmed = set(), set()
+        for pk, enabled, confirmed_at in channels:
+            if enabled:
+                self.enabled.add(pk)
+            if confirmed_at is not None:
+                self.confirmed.add(pk)
         event_ids = {r.event_id for r in reminders if r.kind in DOSE_KINDS and r.event_id}
         self.events = (
             InjectionEvent.objects.select_related("prescription").in_bulk(event_ids)
@@ -77,6 +82,9 @@ class _Facts:
 def _verdict(reminder: Reminder, facts: _Facts) -> Verdict:
     if reminder.channel_id not in facts.enabled:
         return CHANNEL_DISABLED
+    if reminder.channel_id not in facts.confirmed:
+        # Only its confirmation code goes to an unconfirmed channel, and that is no reminder.
+        return CHANNEL_UNCONFIRMED
     if reminder.kind in DOSE_KINDS:
         return _dose(reminder, facts.events.get(reminder.event_id))
     if reminder.kind in LAB_KINDS:

@@ -36,7 +36,7 @@ def urgent_flags_notify(*, now: datetime) -> int:
         )
         for flag in flags
         for nurse in _nurses_of(flag.patient.clinic_id)
-        for channel in nurse.enabled_channels
+        for channel in nurse.usable_channels
     ]
     return reminders_insert(rows)
 
@@ -83,7 +83,7 @@ def _digest(nurse: User, clinics, today, send_at: datetime, now: datetime) -> in
             body=body,
             idempotency_key=f"digest:{nurse.pk}:{today}:c{channel.pk}",
         )
-        for channel in Channel.objects.filter(user=nurse, enabled=True)
+        for channel in Channel.objects.usable().filter(user=nurse)
     ]
     return reminders_insert(rows)
 
@@ -92,7 +92,5 @@ def _nurses_of(clinic_id: int):
     return User.objects.filter(
         role=User.Role.NURSE, is_active=True, memberships__clinic_id=clinic_id
     ).prefetch_related(
-        Prefetch(
-            "channels", queryset=Channel.objects.filter(enabled=True), to_attr="enabled_channels"
-        )
+        Prefetch("channels", queryset=Channel.objects.usable(), to_attr="usable_channels")
     )

@@ -87,3 +87,78 @@ def test_signing_out_needs_a_post_and_ends_the_session(verified_client, patient)
     assert client.get(reverse("accounts:logout")).status_code == 405
     client.post(reverse("accounts:logout"))
     assert client.get(reverse("schedules:today")).status_code == 302
+
+
+# How often a reset can be asked for (issue 12) ------------------------------------------------
+
+RESET = reverse("accounts:password_reset")
+
+
+def ask_reset(client, email: str, ip: str = "203.0.113.7", **headers):
+    return client.post(RESET, {"email": email}, REMOTE_ADDR=ip, **headers)
+
+
+def test_one_address_gets_at_most_three_links_an_hour_and_the_page_never_says_so(
+    client, patient, settings
+):
+    settings.PASSWORD_RESET_LIMIT_PER_ADDRESS = 3
+    answers = [
+        ask_reset(client, patient.user.email.upper(), ip=f"198.51.100.{n}") for n in range(5)
+    ]
+    assert len(mail.outbox) == 3
+    # Throttled or not, known address or not: the same redirect to the same page.
+    assert {(a.status_code, a.url) for a in answers} == {
+        (302, reverse("accounts:password_reset_done"))
+    }
+    unknown = ask_reset(client, "nobody@example.com", ip="198.51.100.9")
+    assert (unknown.status_code, unknown.url) == (302, answers[-1].url)
+
+
+def test_the_next_hour_an_address_gets_a_link_again(client, patient, settings, time_machine):
+    settings.PASSWORD_RESET_LIMIT_PER_ADDRESS = 3
+    time_machine.move_to("2026-05-04 10:15Z", tick=False)
+    for n in range(4):
+        ask_reset(client, patient.user.email, ip=f"198.51.100.{n}")
+    assert len(mail.outbox) == 3
+    time_machine.move_to("2026-05-04 11:00Z", tick=False)
+    ask_reset(client, patient.user.email, ip="198.51.100.20")
+    assert len(mail.outbox) == 4
+
+
+def test_a_client_that_asks_too_often_is_told_to_wait_and_others_are_not(client, settings):
+    settings.PASSWORD_RESET_LIMIT_PER_CLIENT = 10
+    for n in range(10):
+        assert ask_reset(client, f"someone{n}@example.com").status_code == 302
+    refused = ask_reset(client, "someone-else@example.com")
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many password resets were asked for from your network" in page
+    assert "Please try again in" in page
+    assert ask_reset(client, "someone-else@example.com", ip="192.0.2.55").status_code == 302
+
+
+def test_a_client_over_its_limit_gets_no_link_for_a_real_account_either(client, patient, settings):
+    settings.PASSWORD_RESET_LIMIT_PER_CLIENT = 2
+    ask_reset(client, "a@example.com")
+    ask_reset(client, "b@example.com")
+    assert ask_reset(client, patient.user.email).status_code == 429
+    assert mail.outbox == []
+
+
+def test_behind_a_proxy_each_client_is_counted_by_its_own_address(client, settings):
+    """The client is accounts.client.client_ip's, as for the sign-in lockout: everyone comes
+    from the proxy's address, so counting that would stop everyone at once."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.PASSWORD_RESET_LIMIT_PER_CLIENT = 2
+    proxy = "10.0.0.2"
+    for _n in range(2):
+        ask_reset(client, "x@example.com", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.50")
+    over = ask_reset(client, "x@example.com", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.50")
+    assert over.status_code == 429
+    other = ask_reset(client, "y@example.com", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.51")
+    assert other.status_code == 302
+    # A forged entry further left is not believed: still the same client.
+    forged = ask_reset(
+        client, "x@example.com", ip=proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.50"
+    )
+    assert forged.status_code == 429

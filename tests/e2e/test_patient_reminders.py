@@ -1,6 +1,10 @@
 """Reminder settings, browser notifications and the inbox in a real browser, at phone and
 desktop width.
 
+A new email address or phone number is confirmed on the page with the code sent to it: the
+test reads that code from Django's in-memory outbox and from the SMS file backend's file, as
+the person reads it from their mailbox or phone.
+
 Chromium's own push service cannot be reached from here, so the push test replaces
 `PushManager.prototype.subscribe` in the page with one that returns a subscription whose
 endpoint is this test's push service on 127.0.0.1 and whose keys are a test Subscriber's. The
@@ -10,8 +14,10 @@ sends in-process and the push service receives a message the Subscriber can decr
 
 import base64
 import json
+import re
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -136,6 +142,86 @@ def test_a_patient_saves_reminder_timing_and_sees_what_was_wrong(
         "22:00:00",
         "07:00:00",
     )
+
+
+@pytest.fixture
+def sms_file(settings, tmp_path):
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    return tmp_path / "sms.jsonl"
+
+
+def sent_now() -> list[str]:
+    """Claim and send what is due, as the sweep and a worker do; the outcomes."""
+    now = timezone.now()
+    return [reminder_send(reminder_id=i, now=now) for i in reminders_claim_due(now=now)]
+
+
+def confirm_with_code(page: Page, card, code: str) -> None:
+    card.get_by_label(re.compile("Code sent to")).fill(code)
+    card.get_by_role("button", name="Confirm").click()
+
+
+def test_a_patient_adds_an_email_and_a_phone_types_each_code_and_gets_a_test_there(
+    page: Page, live_server, viewport: Viewport, patient, sms_file
+):
+    open_settings(page, live_server, patient)
+
+    # An email address: saved unconfirmed, a code sent there at once, typed back here.
+    page.get_by_label("Email address").fill("ana.second@example.org")
+    page.get_by_role("button", name="Add email address").click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        "We sent a 6-digit code to ana.second@example.org"
+    )
+    email = Channel.objects.get(user=patient.user, address="ana.second@example.org")
+    card = page.locator(f"#channel-{email.pk}")
+    expect(card).to_contain_text("Not confirmed yet: nothing is sent here")
+    expect(card.get_by_role("button", name=re.compile("Send me a test"))).to_have_count(0)
+    assert_accessible(page)
+    [message] = mail.outbox
+    assert message.to == ["ana.second@example.org"]
+    code = re.search(r"\b(\d{6})\b", message.body).group(1)
+
+    confirm_with_code(page, card, "000000" if code != "000000" else "111111")
+    expect(page.get_by_test_id("error-summary")).to_contain_text(
+        "That code is not right. You can try 4 more times."
+    )
+    card = page.locator(f"#channel-{email.pk}")
+    confirm_with_code(page, card, code)
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Confirmed: your reminders now also go to Email ana.second@example.org"
+    )
+    card = page.locator(f"#channel-{email.pk}")
+    expect(card).to_contain_text("On")
+    card.get_by_role("button", name=re.compile("Send me a test notification")).click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        "A test notification is on its way to Email ana.second@example.org"
+    )
+    assert sent_now() == ["sent"]
+    assert [m.subject for m in mail.outbox if m.to == ["ana.second@example.org"]] == [
+        message.subject,
+        "Test notification from B12 Clinic",
+    ]
+
+    # A phone number: the code comes by text message.
+    page.get_by_label("Mobile phone number").fill("+44 7700 900123")
+    page.get_by_role("button", name="Add phone number").click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        "We sent a 6-digit code to +447700900123"
+    )
+    phone = Channel.objects.get(user=patient.user, kind=Channel.Kind.SMS)
+    [text] = [json.loads(line) for line in sms_file.read_text().splitlines()]
+    assert text["to"] == "+447700900123"
+    card = page.locator(f"#channel-{phone.pk}")
+    confirm_with_code(page, card, re.search(r"\b(\d{6})\b", text["body"]).group(1))
+    expect(page.get_by_role("status").first).to_contain_text("Confirmed")
+    page.locator(f"#channel-{phone.pk}").get_by_role(
+        "button", name=re.compile("Send me a test notification")
+    ).click()
+    assert sent_now() == ["sent"]
+    texts = [json.loads(line) for line in sms_file.read_text().splitlines()]
+    assert [t["body"] for t in texts][-1] == "Notifications work on this channel."
+    screenshot(page, "patient-reminder-channels", viewport)
 
 
 @pytest.mark.browser_context_args(bypass_csp=False)

@@ -1,6 +1,7 @@
 """Signing in, in a real browser: each role's home, two-factor enrolment and codes, lockout."""
 
 import pytest
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
@@ -163,3 +164,38 @@ def test_repeated_failures_pause_sign_in_for_that_username_only(
     sign_in(page, live_server, other_patient.user.username, factories.PASSWORD)
     expect(page.get_by_role("heading", name="Today")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text(other_patient.user.display_name)
+
+
+def test_a_patient_turns_two_factor_off_only_with_the_password(
+    page: Page, live_server, viewport: Viewport, patient
+):
+    device = factories.totp_device(patient.user)
+    sign_in(page, live_server, patient.user.username, factories.PASSWORD)
+    enter_code(page, factories.totp_code(device))
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    page.goto(live_server.url + reverse("accounts:two_factor"))
+
+    page.get_by_label("Your password").fill("not-the-password")
+    page.get_by_role("button", name="Turn two-factor authentication off").click()
+    expect(page.get_by_text("That password is not right, so nothing was changed")).to_be_visible()
+    assert TOTPDevice.objects.filter(user=patient.user).exists()
+
+    page.get_by_label("Your password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Turn two-factor authentication off").click()
+    expect(page.get_by_text("Two-factor authentication is off.")).to_be_visible()
+    assert not TOTPDevice.objects.filter(user=patient.user).exists()
+
+
+def test_new_recovery_codes_need_the_password(page: Page, live_server, viewport: Viewport, nurse):
+    first = _enrol(page, live_server, nurse)
+    page.get_by_label("Your password").fill("not-the-password")
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.get_by_text("That password is not right, so nothing was changed")).to_be_visible()
+    page.get_by_label("Your password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(
+        page.get_by_text("New recovery codes made; the old ones no longer work.")
+    ).to_be_visible()
+    codes = page.get_by_test_id("recovery-codes").get_by_role("listitem")
+    expect(codes).to_have_count(10)
+    assert not set(code.strip() for code in codes.all_inner_texts()) & set(first)

@@ -7,7 +7,7 @@ from aiosmtpd.controller import Controller
 from reminders import tasks
 from reminders.models import Channel
 from reminders.services import outbox
-from tests.reminders.support import Recorder, free_port
+from tests.reminders.support import Recorder, channel_in_use, free_port
 from tests.reminders.test_outbox import RecordingTransport
 
 
@@ -20,9 +20,7 @@ def transport(monkeypatch):
 
 @pytest.fixture
 def email(patient):
-    return Channel.objects.create(
-        user=patient.user, kind=Channel.Kind.EMAIL, address="p@example.com"
-    )
+    return channel_in_use(user=patient.user, kind=Channel.Kind.EMAIL, address="p@example.com")
 
 
 @pytest.fixture

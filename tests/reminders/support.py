@@ -4,12 +4,14 @@ test's own, a push service on 127.0.0.1 and a browser's push subscription, Celer
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import threading
 import time
+from datetime import time as time_of_day
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,9 +19,52 @@ from pathlib import Path
 import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.core import mail
 from django.db import connection
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import invitation_accept, invitation_create
+from reminders.models import Channel
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def channel_in_use(**fields) -> Channel:
+    """A channel as reminders use it: on and confirmed. (A new email address or phone number
+    waits for its code first: reminders/services/confirmation.py.)"""
+    return Channel.objects.create(confirmed_at=timezone.now(), **fields)
+
+
+def confirmed(channel: Channel) -> Channel:
+    """The channel as it is once its owner typed the code back (setting up a test's world)."""
+    Channel.objects.filter(pk=channel.pk).update(
+        confirmed_at=timezone.now(), confirmation_code_hash="", confirmation_expires_at=None
+    )
+    channel.refresh_from_db()
+    return channel
+
+
+def invited_patient(clinic, *, email: str):
+    """A patient who joined by following an invitation emailed to `email`, as every patient
+    joins: their account's address counts as confirmed."""
+    admin = factories.ClinicAdminFactory(clinics=[clinic])
+    now = timezone.now()
+    invitation_create(
+        clinic=clinic,
+        role=User.Role.PATIENT,
+        email=email,
+        name="Ivy Invited",
+        created_by=admin,
+        now=now,
+        base_url="http://testserver",
+        time_zone="Europe/London",
+        dose_time=time_of_day(9, 0),
+    )
+    token = re.search(r"/accounts/invitation/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    user = invitation_accept(token=token, username="ivy", password="a-long-passphrase-1", now=now)
+    return user.patient
 
 
 def free_port() -> int:

@@ -24,6 +24,7 @@ from reminders.channels.base import (
 from reminders.channels.email import EmailTransport, _SmtpClient, message_id
 from reminders.models import Channel, Reminder
 from reminders.services import outbox
+from tests.reminders.support import channel_in_use
 
 MESSAGE = OutboundMessage(
     to="patient@example.org",
@@ -223,9 +224,7 @@ def test_a_worker_stopped_at_the_handover_leaves_its_reminder_to_be_sent_again(
     rolled back with the unfinished message, so the reaper puts it back and it arrives once.
     (Had the send been committed before the terminator, it would be "sent" and lost.) The
     same under a real SIGKILL: tests/reminders/test_worker_crash.py."""
-    channel = Channel.objects.create(
-        user=patient.user, kind=Channel.Kind.EMAIL, address="pat@example.com"
-    )
+    channel = channel_in_use(user=patient.user, kind=Channel.Kind.EMAIL, address="pat@example.com")
     now = timezone.now()
     reminder = Reminder.objects.create(
         user=patient.user,

@@ -36,6 +36,7 @@ from reminders.models import Channel, Reminder
 from tests import factories
 from tests.reminders.support import (
     RedisServer,
+    channel_in_use,
     database_url,
     free_port,
     spawn,
@@ -69,7 +70,7 @@ def due_reminders(count: int) -> list[Reminder]:
     now = timezone.now() - timedelta(seconds=1)
     patients = [factories.PatientFactory(clinic=clinic) for _ in range(20)]
     channels = [
-        Channel.objects.create(
+        channel_in_use(
             user=p.user, kind=Channel.Kind.EMAIL, address=f"{p.user.username}@example.com"
         )
         for p in patients

@@ -13,7 +13,7 @@ from reminders.models import Channel, Preference, Reminder
 from reminders.services.channels import channel_add_email, channel_add_sms, channel_ensure_inbox
 from reminders.services.planning import reminders_plan
 from reminders.services.preferences import preference_update
-from tests.reminders.support import Subscriber
+from tests.reminders.support import Subscriber, confirmed
 from tests.schedules.factories import prescribe
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,9 @@ def offer(clinic, **fields) -> None:
 
 
 @pytest.fixture
-def sms_and_push_on_the_server(settings):
+def sms_and_push_on_the_server(settings, tmp_path):
     settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     settings.VAPID_PUBLIC_KEY = "BPublicKeyForThePageOnly"
 
 
@@ -168,8 +169,8 @@ def test_a_browser_cannot_subscribe_when_the_clinic_does_not_offer_notifications
 def test_an_existing_channel_of_a_kind_no_longer_offered_stays_on_and_says_so(
     verified_client, patient, sms_and_push_on_the_server
 ):
-    phone = channel_add_sms(user=patient.user, phone="+447700900123")
-    channel_add_email(user=patient.user, address="me@example.org")
+    phone = confirmed(channel_add_sms(user=patient.user, phone="+447700900123"))
+    confirmed(channel_add_email(user=patient.user, address="me@example.org"))
     offer(patient.clinic, offers_sms=False)
 
     page = page_of(verified_client(patient.user).get(SETTINGS))
@@ -185,7 +186,7 @@ def test_an_existing_channel_of_a_kind_no_longer_offered_stays_on_and_says_so(
 
 def test_reminders_still_go_to_a_channel_of_a_kind_no_longer_offered(nurse, patient):
     channel_ensure_inbox(user=patient.user)
-    phone = channel_add_sms(user=patient.user, phone="+447700900123")
+    phone = confirmed(channel_add_sms(user=patient.user, phone="+447700900123"))
     offer(patient.clinic, offers_sms=False)
     now = timezone.now()
     prescribe(patient, "b12-nasal-q3d", start_on=now.date() + timedelta(days=1), now=now, by=nurse)

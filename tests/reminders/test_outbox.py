@@ -12,6 +12,7 @@ from reminders.models import Channel, Preference, Reminder
 from reminders.services import outbox, planning
 from schedules.models import InjectionEvent, Prescription, Regimen
 from schedules.services import injection_event_log, lab_result_record, prescription_create
+from tests.reminders.support import channel_in_use, invited_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -203,7 +204,7 @@ def test_a_transient_failure_retries_with_capped_backoff_then_dead_letters(
 def test_a_permanent_failure_disables_the_channel_and_tells_the_patient_elsewhere(
     patient, nurse, email, transport
 ):
-    inbox = Channel.objects.create(user=patient.user, kind=Channel.Kind.INBOX)
+    inbox = channel_in_use(user=patient.user, kind=Channel.Kind.INBOX)
     prescribe(patient, nurse)
     moment = datetime(2026, 3, 8, 12, tzinfo=UTC)
     planning.reminders_plan(now=moment)
@@ -268,7 +269,7 @@ def test_a_disabled_channel_gets_nothing(patient, nurse, email, transport):
 def test_events_of_another_patient_never_reach_this_patients_channels(
     patient, other_patient, nurse, email, transport
 ):
-    other_email = Channel.objects.create(
+    other_email = channel_in_use(
         user=other_patient.user, kind=Channel.Kind.EMAIL, address="other@example.com"
     )
     prescribe(patient, nurse)
@@ -278,19 +279,39 @@ def test_events_of_another_patient_never_reach_this_patients_channels(
     assert InjectionEvent.objects.filter(prescription__patient=other_patient).count() == 0
 
 
-def test_a_patient_with_no_channels_gets_the_inbox_and_email_by_default(patient, nurse, transport):
+def test_an_invited_patient_with_no_channels_gets_the_inbox_and_their_email_by_default(
+    clinic, nurse, transport
+):
+    patient = invited_patient(clinic, email="ivy@example.com")
     prescribe(patient, nurse)
     planning.reminders_plan(now=datetime(2026, 3, 8, 12, tzinfo=UTC))
     kinds = set(Channel.objects.filter(user=patient.user).values_list("kind", flat=True))
     assert kinds == {Channel.Kind.INBOX, Channel.Kind.EMAIL}
-    assert Reminder.objects.filter(kind=Kind.DOSE_UPCOMING).count() == 2
+    # The invitation's link was followed from that address: it is confirmed.
+    assert set(
+        Reminder.objects.filter(kind=Kind.DOSE_UPCOMING).values_list("channel__kind", flat=True)
+    ) == {Channel.Kind.INBOX, Channel.Kind.EMAIL}
+
+
+def test_an_account_address_nobody_confirmed_gets_no_reminders_and_no_code_unasked(
+    patient, nurse, transport, mailoutbox
+):
+    """An account made without an invitation (the Django admin, a script): its address waits
+    for a code the patient asks for; the inbox gets the reminders meanwhile."""
+    prescribe(patient, nurse)
+    planning.reminders_plan(now=datetime(2026, 3, 8, 12, tzinfo=UTC))
+    email = Channel.objects.get(user=patient.user, kind=Channel.Kind.EMAIL)
+    assert (email.address, email.enabled, email.confirmed_at) == (patient.user.email, True, None)
+    upcoming = Reminder.objects.filter(kind=Kind.DOSE_UPCOMING)
+    assert set(upcoming.values_list("channel__kind", flat=True)) == {Channel.Kind.INBOX}
+    assert mailoutbox == []
 
 
 def test_push_channels_get_no_reminders_while_push_is_not_configured(
     patient, nurse, email, transport, settings
 ):
     settings.VAPID_PRIVATE_KEY = ""
-    Channel.objects.create(
+    channel_in_use(
         user=patient.user,
         kind=Channel.Kind.PUSH,
         address="https://push.example/1",

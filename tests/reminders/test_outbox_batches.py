@@ -20,6 +20,7 @@ from reminders.services import outbox, planning
 from reminders.services.messages import Preloaded
 from schedules import selectors as schedule_selectors
 from schedules.services import injection_event_log, lab_result_record
+from tests.reminders.support import channel_in_use
 from tests.reminders.test_outbox import prescribe
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ def test_a_batch_sends_each_reminder_once_however_often_it_is_delivered(email, t
 def test_a_batch_costs_a_fixed_number_of_queries_and_one_statement_a_message(
     email, transport, other_patient
 ):
-    other = Channel.objects.create(
+    other = channel_in_use(
         user=other_patient.user, kind=Channel.Kind.EMAIL, address="o@example.com"
     )
     small = due_tests(email, 2) + due_tests(other, 2, at=NOW - timedelta(seconds=1))
@@ -147,7 +148,7 @@ def test_a_worker_killed_mid_batch_has_sent_what_it_recorded_and_the_rest_goes_l
 def test_a_permanent_failure_stops_the_rest_of_the_batch_going_to_that_channel(
     patient, email, transport
 ):
-    Channel.objects.create(user=patient.user, kind=Channel.Kind.INBOX)
+    channel_in_use(user=patient.user, kind=Channel.Kind.INBOX)
     ids = due_tests(email, 3)
     outbox.reminders_claim_due(now=NOW)
     transport.fail_with = PermanentDeliveryError("550 no such mailbox")
@@ -201,7 +202,7 @@ def test_a_batch_past_half_its_lease_gives_back_what_it_has_not_begun(email, tra
 
 def test_quiet_hours_hold_only_the_people_inside_them(patient, other_patient, email, transport):
     """10:00 at night in London: one patient's quiet hours have begun, the other's have not."""
-    other = Channel.objects.create(
+    other = channel_in_use(
         user=other_patient.user, kind=Channel.Kind.EMAIL, address="o@example.com"
     )
     for person in (patient, other_patient):
@@ -235,7 +236,7 @@ def test_the_batched_platelet_guidance_is_the_selectors_for_every_patient(
             recorded_by=nurse,
             now=recorded,
         )
-    other = Channel.objects.create(
+    other = channel_in_use(
         user=other_patient.user, kind=Channel.Kind.EMAIL, address="o@example.com"
     )
     ids = due_tests(email, 1) + due_tests(other, 1)
@@ -276,7 +277,7 @@ def test_a_batch_reads_the_doses_it_renders_in_one_query_whatever_their_number(
     prescriptions and medications are read in one query for the rows that have them (the
     batch's load joins only channel, user and patient), and every message says what to
     inject."""
-    Channel.objects.create(user=other_patient.user, kind=Channel.Kind.EMAIL, address="o@e.org")
+    channel_in_use(user=other_patient.user, kind=Channel.Kind.EMAIL, address="o@e.org")
     prescribe(patient, nurse)
     prescribe(other_patient, nurse)
     moment = datetime(2026, 3, 8, 13, tzinfo=UTC)

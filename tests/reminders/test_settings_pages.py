@@ -22,7 +22,7 @@ from reminders.services.outbox import reminder_send, reminders_claim_due
 from schedules.models import Regimen
 from schedules.services import prescription_create
 from tests import factories
-from tests.reminders.support import Subscriber
+from tests.reminders.support import Subscriber, confirmed
 
 pytestmark = pytest.mark.django_db
 
@@ -149,12 +149,20 @@ def test_an_invalid_email_address_is_refused_with_a_message_naming_it(verified_c
     assert not Channel.objects.filter(user=patient.user, address="not-an-address").exists()
 
 
-def test_a_new_email_address_is_added(verified_client, patient):
+def test_a_new_email_address_is_added_unconfirmed_and_a_code_is_sent_to_it(
+    verified_client, patient, mailoutbox
+):
     response = verified_client(patient.user).post(
-        reverse("reminders:add_email"), {"address": "Me@Example.ORG"}, follow=True
+        reverse("reminders:add_email"), {"address": "Me@Example.ORG"}
     )
-    assert "Reminders now also go to Me@example.org" in page_of(response)
-    assert Channel.objects.get(user=patient.user, address="Me@example.org").enabled
+    channel = Channel.objects.get(user=patient.user, address="Me@example.org")
+    assert response.url == f"{SETTINGS}#channel-{channel.pk}"
+    page = page_of(verified_client(patient.user).get(response.url))
+    assert "We sent a 6-digit code to Me@example.org" in page
+    assert "Not confirmed yet: nothing is sent here until you type in the code" in page
+    assert (channel.enabled, channel.confirmed_at) == (True, None)
+    [message] = mailoutbox
+    assert message.to == ["Me@example.org"]
 
 
 def test_text_messages_are_not_offered_with_the_console_backend(verified_client, patient, settings):
@@ -167,9 +175,10 @@ def test_text_messages_are_not_offered_with_the_console_backend(verified_client,
 
 
 def test_text_messages_are_offered_with_a_real_backend_and_the_number_is_checked(
-    verified_client, patient, settings
+    verified_client, patient, settings, tmp_path
 ):
     settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     client = verified_client(patient.user)
     assert 'name="phone"' in page_of(client.get(SETTINGS))
     refused = client.post(reverse("reminders:add_sms"), {"phone": "07700 900123"})
@@ -179,31 +188,62 @@ def test_text_messages_are_offered_with_a_real_backend_and_the_number_is_checked
     assert Channel.objects.get(user=patient.user, kind="sms").address == "+447700900123"
 
 
-def test_the_only_email_address_cannot_be_removed(verified_client, patient):
+def the_account_email(client, patient) -> Channel:
+    """The account's address, as the settings page makes it, confirmed (as an invited
+    patient's is)."""
+    client.get(SETTINGS)
+    return confirmed(Channel.objects.get(user=patient.user, kind="email"))
+
+
+def test_the_only_confirmed_email_address_cannot_be_removed(verified_client, patient):
     client = verified_client(patient.user)
+    email = the_account_email(client, patient)
     page = page_of(client.get(SETTINGS))
-    email = Channel.objects.get(user=patient.user, kind="email")
     assert "Kept: your only email address or phone number." in page
     assert reverse("reminders:channel_remove", args=[email.pk]) not in page
     response = client.post(reverse("reminders:channel_remove", args=[email.pk]), follow=True)
-    assert "This is your only email address or phone number, so it stays" in page_of(response)
+    assert "This is your only confirmed email address or phone number, so it stays" in page_of(
+        response
+    )
     assert Channel.objects.get(pk=email.pk).enabled
 
 
 def test_a_push_channel_does_not_count_as_a_fallback(verified_client, patient, push_keys):
     client = verified_client(patient.user)
-    client.get(SETTINGS)
+    email = the_account_email(client, patient)
     channel_add_push(user=patient.user, subscription=subscription())
-    email = Channel.objects.get(user=patient.user, kind="email")
     client.post(reverse("reminders:channel_remove", args=[email.pk]))
     assert Channel.objects.get(pk=email.pk).enabled
 
 
-def test_with_a_second_email_address_the_first_can_be_removed(verified_client, patient):
+def test_an_unconfirmed_address_does_not_count_as_a_fallback(verified_client, patient):
+    """Otherwise a patient could add an address that reaches nobody, then remove the one that
+    works, and be left with no reminders when notifications stop."""
+    client = verified_client(patient.user)
+    email = the_account_email(client, patient)
+    channel_add_email(user=patient.user, address="typo@exmaple.com")
+    response = client.post(reverse("reminders:channel_remove", args=[email.pk]), follow=True)
+    assert "This is your only confirmed email address or phone number" in page_of(response)
+    assert Channel.objects.get(pk=email.pk).enabled
+
+
+def test_an_unconfirmed_address_can_always_be_removed(verified_client, patient):
     client = verified_client(patient.user)
     client.get(SETTINGS)
-    first = Channel.objects.get(user=patient.user, kind="email")
-    channel_add_email(user=patient.user, address="second@example.com")
+    only = Channel.objects.get(user=patient.user, kind="email")
+    assert only.confirmed_at is None
+    page = page_of(client.get(SETTINGS))
+    assert "Kept: your only email address" not in page
+    assert "You have no confirmed email address or phone number yet" in page
+    response = client.post(reverse("reminders:channel_remove", args=[only.pk]), follow=True)
+    assert "Reminders no longer go there" in page_of(response)
+    assert not Channel.objects.filter(pk=only.pk).exists()
+
+
+def test_with_a_second_email_address_the_first_can_be_removed(verified_client, patient):
+    client = verified_client(patient.user)
+    first = the_account_email(client, patient)
+    confirmed(channel_add_email(user=patient.user, address="second@example.com"))
     response = client.post(reverse("reminders:channel_remove", args=[first.pk]), follow=True)
     assert "Reminders no longer go there" in page_of(response)
     assert not Channel.objects.filter(pk=first.pk).exists()
@@ -219,25 +259,30 @@ def test_the_inbox_cannot_be_removed(verified_client, patient):
     assert Channel.objects.get(pk=inbox.pk).enabled
 
 
-def test_a_channel_that_stopped_working_shows_why_and_can_be_turned_back_on(
-    verified_client, patient
+def test_a_channel_that_stopped_working_shows_why_and_is_confirmed_again_to_turn_it_on(
+    verified_client, patient, mailoutbox
 ):
-    channel = channel_add_email(user=patient.user, address="full@example.com")
+    channel = confirmed(channel_add_email(user=patient.user, address="full@example.com"))
     Channel.objects.filter(pk=channel.pk).update(
         enabled=False, disabled_reason="the mailbox is full"
     )
+    mailoutbox.clear()
     client = verified_client(patient.user)
     assert "Stopped working: the mailbox is full" in page_of(client.get(SETTINGS))
-    client.post(reverse("reminders:channel_enable", args=[channel.pk]))
+    response = client.post(reverse("reminders:channel_enable", args=[channel.pk]), follow=True)
+    assert "We sent a 6-digit code to full@example.com" in page_of(response)
     channel.refresh_from_db()
     assert channel.enabled and channel.disabled_reason == ""
+    # The code proves messages reach it again; until then it gets nothing.
+    assert channel.confirmed_at is None
+    assert [message.to for message in mailoutbox] == [["full@example.com"]]
 
 
 # Test notifications -------------------------------------------------------------------------
 
 
 def test_a_test_notification_is_written_for_the_outbox(verified_client, patient):
-    email = channel_add_email(user=patient.user, address="me@example.com")
+    email = confirmed(channel_add_email(user=patient.user, address="me@example.com"))
     now = datetime(2026, 3, 10, 12, 0, 5, 123456, tzinfo=UTC)
     with time_machine.travel(now, tick=False):
         response = verified_client(patient.user).post(
@@ -251,7 +296,7 @@ def test_a_test_notification_is_written_for_the_outbox(verified_client, patient)
 
 
 def test_a_second_click_while_a_test_waits_writes_no_more(verified_client, patient):
-    email = channel_add_email(user=patient.user, address="me@example.com")
+    email = confirmed(channel_add_email(user=patient.user, address="me@example.com"))
     client = verified_client(patient.user)
     for _click in range(3):
         client.post(reverse("reminders:channel_test", args=[email.pk]))

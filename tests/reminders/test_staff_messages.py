@@ -7,6 +7,7 @@ from flags.services import flag_raise
 from reminders.models import Channel, Reminder
 from reminders.services import staff
 from tests import factories
+from tests.reminders.support import channel_in_use
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +16,8 @@ MORNING = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
 
 
 def channels_for(user):
-    Channel.objects.create(user=user, kind=Channel.Kind.EMAIL, address=f"{user.username}@x.org")
-    Channel.objects.create(user=user, kind=Channel.Kind.INBOX)
+    channel_in_use(user=user, kind=Channel.Kind.EMAIL, address=f"{user.username}@x.org")
+    channel_in_use(user=user, kind=Channel.Kind.INBOX)
 
 
 def test_an_urgent_flag_reaches_every_nurse_of_the_clinic_once(patient, nurse, other_nurse):

@@ -24,7 +24,7 @@ from flags.models import Flag
 from reminders.channels.email import message_id
 from reminders.models import Channel, Reminder
 from reminders.services import outbox
-from tests.reminders.support import database_url, spawn, stop, wait_for
+from tests.reminders.support import channel_in_use, database_url, spawn, stop, wait_for
 
 CELERY = str(Path(sys.executable).with_name("celery"))
 Status = Reminder.Status
@@ -34,9 +34,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 def due(patient, keys: list[str]) -> None:
     """Reminders due now, by email, sent in the order of `keys` (one batch)."""
-    channel = Channel.objects.create(
-        user=patient.user, kind=Channel.Kind.EMAIL, address="pat@example.com"
-    )
+    channel = channel_in_use(user=patient.user, kind=Channel.Kind.EMAIL, address="pat@example.com")
     now = timezone.now() - timedelta(seconds=1)
     Reminder.objects.bulk_create(
         Reminder(

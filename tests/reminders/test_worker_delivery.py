@@ -22,6 +22,7 @@ from tests.reminders.support import (
     PushService,
     Subscriber,
     b64url,
+    channel_in_use,
     database_url,
     spawn,
     stop,
@@ -72,8 +73,8 @@ def test_a_real_worker_delivers_a_dose_reminder_by_smtp_and_by_push(
     subscriber = Subscriber()
     vapid = vapid_env()
     settings.VAPID_PRIVATE_KEY = vapid["VAPID_PRIVATE_KEY"]
-    Channel.objects.create(user=patient.user, kind=Channel.Kind.EMAIL, address="pat@example.com")
-    Channel.objects.create(
+    channel_in_use(user=patient.user, kind=Channel.Kind.EMAIL, address="pat@example.com")
+    channel_in_use(
         user=patient.user,
         kind=Channel.Kind.PUSH,
         address=f"{push_service.url}/push/1",

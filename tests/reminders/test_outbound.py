@@ -40,7 +40,7 @@ from reminders.models import Channel, Reminder
 from reminders.services.channels import channel_add_push, channel_test_notify
 from reminders.services.outbox import reminder_send, reminders_claim_due
 from tests.conftest import StrayConnection
-from tests.reminders.support import PushService, Subscriber, b64url
+from tests.reminders.support import PushService, Subscriber, b64url, channel_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
 FCM = "https://fcm.googleapis.com/fcm/send/cXyz:APA91bH-device_1"
@@ -496,7 +496,7 @@ def test_a_push_services_answer_never_reaches_the_patient_or_the_nurse(
     try:
         service.status = 404
         service.body = SECRET.encode()
-        channel = Channel.objects.create(
+        channel = channel_in_use(
             user=patient.user,
             kind=Channel.Kind.PUSH,
             address=f"{service.url}/push/1",

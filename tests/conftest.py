@@ -43,6 +43,23 @@ def live_server(request, collected_static):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the audit log refuses TRUNCATE unless a session asks for it
+    (audit/migrations/0003); Django empties the tables between transactional tests with one
+    TRUNCATE, so the throwaway test database, and it alone, asks for it in every session."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET b12.allow_audit_truncate = 'on'")
+        # A database's settings apply from a session's start: the next query reconnects.
+        connection.close()
+
+
 @pytest.fixture(autouse=True)
 def library_after_flush(request):
     """Transactional tests end with a flush, which also empties what the data migrations

@@ -50,6 +50,13 @@ class AuditedViewsMixin:
             self.audit_viewed(request, [context["original"]], where="page")
         return response
 
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        if response.status_code == 200 and context.get("object"):
+            self.audit_viewed(request, [context["object"]], where="history")
+        return response
+
     def audit_viewed(self, request: HttpRequest, objects, *, where: str) -> None:
         label = self.model._meta.verbose_name
         for obj in objects:

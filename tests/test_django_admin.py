@@ -187,18 +187,20 @@ def test_each_flag_listed_by_the_admin_is_audited_as_viewed(world, admin_client,
     assert {e.summary for e in views} == {"Viewed flag in the Django admin (list)"}
 
 
+@pytest.mark.parametrize("page", ["change", "history"])
 @pytest.mark.parametrize("name", ["patient", "prescription", "result", "report", "taken"])
-def test_an_object_of_a_patients_opened_in_the_admin_is_audited(world, admin_client, name):
+def test_an_object_of_a_patients_opened_in_the_admin_is_audited(world, admin_client, name, page):
     obj = world.objects[name]
     patient = world.objects["patient"]
-    info = (obj._meta.app_label, obj._meta.model_name)
-    response = admin_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
+    info = (obj._meta.app_label, obj._meta.model_name, page)
+    response = admin_client.get(reverse("admin:{}_{}_{}".format(*info), args=[obj.pk]))
     assert response.status_code == 200
     event = AuditEvent.objects.get(
         action="view", target_type=obj._meta.label_lower, actor__username="operator"
     )
     assert (event.target_id, event.patient) == (str(obj.pk), patient)
-    assert event.summary.endswith("in the Django admin (page)")
+    where = "page" if page == "change" else page
+    assert event.summary.endswith(f"in the Django admin ({where})")
 
 
 def test_reading_the_audit_log_audits_the_changes_shown_not_the_views(world, admin_client):

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin import PatientDataAdmin
 from clinics.models import Clinic, Patient, StaffMembership
 
 
@@ -17,7 +18,11 @@ class ClinicAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(PatientDataAdmin):
+    """Read-only: a patient's details change on their own Details page, audited."""
+
+    patient_path = ""
     list_display = ["user", "clinic", "time_zone", "dose_time"]
     list_filter = ["clinic"]
+    list_select_related = ["user", "clinic"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]

@@ -52,6 +52,18 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"config error: {name}={raw!r} is not a whole number") from None
 
 
+def _secret_key_weakness(key: str) -> str:
+    """What makes a key weak by Django's own rule (check --deploy's security.W009), which is
+    only a warning there; here a production start refuses it. Empty when the key is fine."""
+    if len(key) < 50:
+        return f"has {len(key)} characters, fewer than 50"
+    if len(set(key)) < 5:
+        return f"has {len(set(key))} distinct characters, fewer than 5"
+    if key.startswith("django-insecure-"):
+        return "starts with 'django-insecure-', the mark of a generated development key"
+    return ""
+
+
 DEBUG = _flag("DJANGO_DEBUG", False)
 # HTTPS-only behaviour (HSTS, secure cookies, redirect to https). On by default in production;
 # turned off for the test suite, which talks plain HTTP to a local server.
@@ -65,6 +77,11 @@ if not SECRET_KEY:
             "or set DJANGO_DEBUG=1 for local development"
         )
     SECRET_KEY = "insecure-development-key-only-used-when-DJANGO_DEBUG-is-on"  # noqa: S105
+elif not DEBUG and (weakness := _secret_key_weakness(SECRET_KEY)):
+    raise SystemExit(
+        f"config error: SECRET_KEY {weakness}; set 50+ random characters "
+        "(Django's security.W009 rule)"
+    )
 
 ALLOWED_HOSTS = _list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
@@ -114,6 +131,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Inside authentication, so it sees who is signed in and every response made below it.
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",

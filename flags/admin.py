@@ -1,12 +1,13 @@
 from django.contrib import admin
 
+from audit.admin import PatientDataAdmin
 from flags.models import Flag, SymptomReport
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
-    """Read-mostly: flags are raised by the app and resolved through `flag_resolve`, which
-    demands a note and audits it. Only who the flag is assigned to may be changed here."""
+class FlagAdmin(PatientDataAdmin):
+    """Read-only: flags are raised by the app, assigned through `flag_assign` (only to a nurse
+    of the patient's clinic) and resolved through `flag_resolve` (with a note), both audited."""
 
     list_display = ["patient", "cause", "urgency", "opened_at", "occurrences", "resolved_at"]
     list_filter = ["cause", "urgency", ("resolved_at", admin.EmptyFieldListFilter)]
@@ -28,28 +29,12 @@ class FlagAdmin(admin.ModelAdmin):
         "resolved_by",
         "resolution_note",
     ]
-    readonly_fields = [name for name in fields if name != "assigned_to"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SymptomReport)
-class SymptomReportAdmin(admin.ModelAdmin):
+class SymptomReportAdmin(PatientDataAdmin):
     """Read-only: what a patient reported stays as they reported it."""
 
     list_display = ["patient", "reported_at", "symptoms"]
     list_select_related = ["patient__user"]
     date_hierarchy = "reported_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

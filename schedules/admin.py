@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin import PatientDataAdmin, PatientDataInline
 from schedules.models import (
     InjectionEvent,
     LabOrder,
@@ -38,43 +39,47 @@ class RegimenAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class PrescriptionPhaseInline(admin.TabularInline):
+class PrescriptionPhaseInline(PatientDataInline):
     model = PrescriptionPhase
-    extra = 0
-    can_delete = False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(admin.ModelAdmin):
+class PrescriptionAdmin(PatientDataAdmin):
     """Read-only: prescriptions change through the app's services, which audit and rebuild."""
 
     list_display = ["patient", "regimen_name", "start_on", "status"]
     list_filter = ["status"]
+    list_select_related = ["patient__user"]
     inlines = [PrescriptionPhaseInline]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(InjectionEvent)
-class InjectionEventAdmin(admin.ModelAdmin):
+class InjectionEventAdmin(PatientDataAdmin):
+    patient_path = "prescription__patient"
     list_display = ["prescription", "phase", "sequence", "due_at", "status"]
     list_filter = ["status"]
+    list_select_related = ["prescription__patient__user", "phase"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
 
-    def has_add_permission(self, request):
-        return False
+@admin.register(ScheduleChange)
+class ScheduleChangeAdmin(PatientDataAdmin):
+    patient_path = "prescription__patient"
+    list_display = ["prescription", "changed_at", "reason", "events_removed", "events_added"]
+    list_select_related = ["prescription__patient__user"]
+
+
+@admin.register(LabOrder)
+class LabOrderAdmin(PatientDataAdmin):
+    patient_path = "prescription__patient"
+    list_display = ["prescription", "due_on", "status"]
+    list_filter = ["status"]
+    list_select_related = ["prescription__patient__user"]
+
+
+@admin.register(LabResult)
+class LabResultAdmin(PatientDataAdmin):
+    list_display = ["patient", "taken_on"]
+    list_select_related = ["patient__user"]
 
 
 admin.site.register(Medication)
-admin.site.register(ScheduleChange)
-admin.site.register(LabOrder)
-admin.site.register(LabResult)

@@ -50,7 +50,7 @@ class StrayConnection(ConnectionRefusedError):
 
 
 class OutboundGuard:
-    """The suite's own outbound guard (issue 12): every host a test configures (a push service,
+    """The suite's own outbound guard: every host a test configures (a push service,
     an SMS provider, SMTP, Redis, PostgreSQL, the live server) is on this machine, so a name
     lookup of anything but localhost, or a connection to anything but a loopback address, is a
     code path sending where nobody configured. It is refused on the spot, so nothing leaves the
@@ -127,6 +127,23 @@ def outbound_guard():
         yield guard
     if guard.stray:
         pytest.fail("reached for another machine: " + "; ".join(guard.stray), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the audit log refuses TRUNCATE unless a session asks for it
+    (audit/migrations/0003); Django empties the tables between transactional tests with one
+    TRUNCATE, so the throwaway test database, and it alone, asks for it in every session."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET b12.allow_audit_truncate = 'on'")
+        # A database's settings apply from a session's start: the next query reconnects.
+        connection.close()
 
 
 @pytest.fixture(autouse=True)

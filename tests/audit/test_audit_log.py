@@ -2,6 +2,7 @@ from datetime import time
 
 import pytest
 from django.contrib.admin.sites import site
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test import RequestFactory
@@ -96,3 +97,134 @@ def test_postgresql_itself_refuses_to_update_or_delete_audit_rows(event):
         ):
             cursor.execute(sql)
     assert AuditEvent.objects.get().summary == "Viewed patient record"
+
+
+def _copy_of(event: AuditEvent, **changes) -> AuditEvent:
+    """A new, unsaved object carrying an existing row's id: saving it must not overwrite it."""
+    fields = {
+        field.attname: getattr(event, field.attname) for field in AuditEvent._meta.concrete_fields
+    }
+    return AuditEvent(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    "save",
+    [
+        lambda obj: obj.save(),
+        lambda obj: obj.save(force_insert=False),
+        lambda obj: obj.save(force_update=True),
+        lambda obj: obj.save(update_fields=["summary"]),
+        lambda obj: obj.save_base(),
+        lambda obj: obj.save_base(raw=True),
+    ],
+    ids=["save", "save-not-forced", "force_update", "update_fields", "save_base", "save_base-raw"],
+)
+def test_a_new_object_with_an_existing_id_cannot_overwrite_the_row(event, save):
+    # save_base() marks the transaction for rollback on any error: a savepoint takes that.
+    with pytest.raises(AuditLogIsAppendOnly), transaction.atomic():
+        save(_copy_of(event, summary="nothing happened"))
+    assert AuditEvent.objects.get().summary == "Viewed patient record"
+
+
+def test_a_new_object_with_an_unused_id_is_still_inserted(event):
+    _copy_of(event, id=event.pk + 1000, summary="Imported").save()
+    assert AuditEvent.objects.get(pk=event.pk + 1000).summary == "Imported"
+    assert AuditEvent.objects.get(pk=event.pk).summary == "Viewed patient record"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda event: AuditEvent.objects.bulk_create(
+            [_copy_of(event, summary="x")],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["summary"],
+        ),
+        lambda event: AuditEvent.objects.bulk_create(
+            [_copy_of(event, summary="x")], ignore_conflicts=True
+        ),
+        lambda event: AuditEvent.objects.update_or_create(pk=event.pk, defaults={"summary": "x"}),
+        lambda event: AuditEvent.objects.bulk_update(
+            [_copy_of(event, summary="x")], fields=["summary"]
+        ),
+        lambda event: AuditEvent.objects.all()._update(
+            [(AuditEvent._meta.get_field("summary"), None, "x")]
+        ),
+        lambda event: AuditEvent.objects.filter(pk=event.pk)._raw_delete("default"),
+        lambda event: AuditEvent._base_manager.filter(pk=event.pk).update(summary="x"),
+        lambda event: AuditEvent._base_manager.all().delete(),
+        lambda event: event.patient.audit_events.update(summary="x"),
+        lambda event: event.actor.audit_events.all().delete(),
+        lambda event: event._do_update(
+            AuditEvent._base_manager.all(), "default", event.pk, [], None, False
+        ),
+    ],
+    ids=[
+        "bulk_create-update_conflicts",
+        "bulk_create-ignore_conflicts",
+        "update_or_create",
+        "bulk_update",
+        "queryset-_update",
+        "queryset-_raw_delete",
+        "base-manager-update",
+        "base-manager-delete",
+        "related-manager-update",
+        "related-manager-delete",
+        "model-_do_update",
+    ],
+)
+def test_every_other_route_to_change_or_remove_a_row_is_refused(event, change):
+    with pytest.raises(AuditLogIsAppendOnly):
+        change(event)
+    assert AuditEvent.objects.get().summary == "Viewed patient record"
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the triggers are PostgreSQL's"
+)
+# PostgreSQL refuses to TRUNCATE a table with foreign-key checks still pending in the
+# transaction (the test's own inserts): run them first.
+IMMEDIATE = "SET CONSTRAINTS ALL IMMEDIATE"
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    "sql", ["TRUNCATE audit_auditevent", "TRUNCATE clinics_patient, accounts_user CASCADE"]
+)
+def test_postgresql_itself_refuses_to_truncate_the_audit_log(event, sql):
+    # The test database lets TRUNCATE through for the suite's flushes (tests/conftest.py);
+    # a session that has not asked for it, as in production, is refused.
+    with (
+        pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL b12.allow_audit_truncate = 'off'")
+        cursor.execute(IMMEDIATE)
+        cursor.execute(sql)
+    assert AuditEvent.objects.get().summary == "Viewed patient record"
+
+
+@postgresql_only
+def test_a_session_that_asks_may_truncate_the_audit_log(event):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW b12.allow_audit_truncate")
+        assert cursor.fetchone() == ("on",), "the test database asks for it (tests/conftest.py)"
+    sid = transaction.savepoint()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL b12.allow_audit_truncate = 'on'")
+        cursor.execute(IMMEDIATE)
+        cursor.execute("TRUNCATE audit_auditevent")
+    assert not AuditEvent.objects.exists()
+    transaction.savepoint_rollback(sid)
+    assert AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_suite_can_still_flush_a_database_holding_audit_rows(verified_client, nurse, patient):
+    """Django's flush (run after every transactional test) is one TRUNCATE of every table."""
+    verified_client(nurse).get(reverse("clinics:patient_record", args=[patient.pk]))
+    assert AuditEvent.objects.exists()
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEvent.objects.exists()

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,32 @@ def assert_refused_with_one_line(result, *words: str) -> None:
 def test_debug_off_without_a_secret_key_refuses_to_start():
     result = manage("check", DJANGO_DEBUG="0", ALLOWED_HOSTS="b12.example.org")
     assert_refused_with_one_line(result, "SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    ("key", "rule"),
+    [
+        ("short-but-random-Zx8#qP2!mW5$", "29 characters, fewer than 50"),
+        ("ab" * 30, "2 distinct characters, fewer than 5"),
+        ("django-insecure-" + GOOD_SECRET, "starts with 'django-insecure-'"),
+    ],
+    ids=["shorter-than-50", "fewer-than-5-distinct", "django-insecure-prefix"],
+)
+def test_debug_off_with_a_weak_secret_key_refuses_to_start(key, rule):
+    result = manage("check", DJANGO_DEBUG="0", SECRET_KEY=key, ALLOWED_HOSTS="b12.example.org")
+    assert_refused_with_one_line(result, "SECRET_KEY", rule, "W009")
+    assert key not in result.stderr
+
+
+def test_debug_on_accepts_a_weak_secret_key_for_local_development():
+    assert manage("check", DJANGO_DEBUG="1", SECRET_KEY="dev").returncode == 0
+
+
+def test_the_suites_own_secret_key_passes_the_rule():
+    env = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    key = next(line for line in env["env"] if "SECRET_KEY=" in line).split("SECRET_KEY=", 1)[1]
+    result = manage("check", DJANGO_DEBUG="0", SECRET_KEY=key, ALLOWED_HOSTS="b12.example.org")
+    assert result.returncode == 0, result.stderr
 
 
 def test_debug_off_without_allowed_hosts_refuses_to_start():

@@ -116,7 +116,9 @@ def build_world() -> World:
             "report": report,
             "channel": channel,
             "inbox_message": inbox_message,
-            "feed": feed,
+            "feed": feed.feed,
+            # Only its hash is stored: the token is known only when the feed is made.
+            "feed_token": feed.token,
             "flag": flag,
             "template": template,
             "invitation": invitation,
@@ -293,7 +295,7 @@ ROWS: dict[str, Row] = {
     "reminders:inbox": Row(patient_page()),
     "reminders:inbox_message": Row(patient_record(), args=obj("inbox_message")),
     # A calendar feed's secret address is its own key: anyone holding it reads that one feed.
-    "calendar_feed_ics": Row(everyone(200), args=obj("feed", "token")),
+    "calendar_feed_ics": Row(everyone(200), args=lambda world: [world.objects["feed_token"]]),
     "health": Row(everyone(200)),
     "service_worker": Row(everyone(200)),
     "web_app_manifest": Row(everyone(200)),

@@ -77,9 +77,12 @@ def flag_resolve_view(request, flag_id: int):
 @require_POST
 def flag_assign_view(request, flag_id: int):
     flag = _flag(request, flag_id, "Viewed flag (assigning it)")
-    form = FlagAssignForm(request.POST, colleagues=queue.colleagues_for(flag))
+    colleagues = queue.colleagues_for(flag)
+    form = FlagAssignForm(request.POST, colleagues=colleagues)
     if form.is_valid():
-        assignee = User.objects.filter(pk=form.cleaned_data["assignee"]).first()
+        # Only among the colleagues: anyone else's id, even a real one, is not found, so the
+        # answer never names a person of another clinic.
+        assignee = colleagues.filter(pk=form.cleaned_data["assignee"]).first()
         if assignee is None:
             form.add_error("assignee", _("Choose a nurse of the patient's clinic."))
         else:

@@ -39,8 +39,9 @@ def test_existing_feeds_keep_working_once_their_tokens_are_hashed(client):
     finally:
         migrate(AFTER)
     with connection.cursor() as cursor:
+        table = connection.introspection.get_table_description(cursor, "schedules_calendarfeed")
+        columns = [column.name for column in table]
         cursor.execute("SELECT * FROM schedules_calendarfeed ORDER BY id")
-        columns = [column.name for column in cursor.description]
         rows = cursor.fetchall()
     assert "token" not in columns
     assert "an-existing-secret-token" not in str(rows)

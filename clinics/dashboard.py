@@ -16,13 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 
-from accounts.client import client_ip
-from audit.models import AuditEvent
 from clinics.models import Patient
 from clinics.selectors import patients_visible_to
 from flags.models import Flag
@@ -371,23 +368,3 @@ def csv_write(rows: list[DashboardRow], out) -> None:
             hcy.get_homocysteine_status_display() if hcy else "",
         ]
         writer.writerow([_cell(cell) for cell in cells])
-
-
-@transaction.atomic
-def dashboard_exported(*, rows: list[DashboardRow], actor, filters: dict, request=None) -> None:
-    """An export is a disclosure: one audit row per patient in it, in one insert."""
-    ip = client_ip(request) if request else None
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            actor_label=actor.username,
-            action=AuditEvent.Action.VIEW,
-            target_type=Patient._meta.label_lower,
-            target_id=str(row.patient.pk),
-            patient=row.patient,
-            summary="Exported in the patients list (CSV)",
-            changes={"filters": filters},
-            ip_address=ip,
-        )
-        for row in rows
-    )

@@ -22,12 +22,14 @@ that works them out again.
 
 A kept part holds no form (no CSRF token) and nothing personal to the nurse, only what every
 nurse of those clinics may see; the view checks who may see it before asking for it. Viewing
-a record is still audited every time.
+a record is still audited every time, and so is viewing the dashboard: a kept part holds the
+ids of the patients it shows, and each view writes their rows (`clinics.viewing`).
 """
 
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
@@ -37,7 +39,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-VERSION = 2
+# 3: a kept part holds the ids of the patients it shows.
+VERSION = 3
 
 
 def _generation_key(clinic_id: int) -> str:
@@ -198,21 +201,32 @@ def record_keep(
         cache.set(key, (str(html), valid_until), timeout=seconds)
 
 
+class Part(NamedTuple):
+    """A part of a page: its html, when it was worked out (None when it was worked out now and
+    not kept), and the patients whose data it shows: a view of a kept part is audited like
+    a view of one worked out now, so the patients are kept with it."""
+
+    html: SafeString
+    as_of: datetime | None
+    patient_ids: tuple[int, ...]
+
+
 def part_cached(
     page: str,
     clinic_ids: Iterable[int],
     query: str,
-    work_out: Callable[[], SafeString],
+    work_out: Callable[[], SafeString | tuple[SafeString, Iterable[int]]],
     *,
     fresh: bool = False,
     keep: bool = True,
-) -> tuple[SafeString, datetime | None]:
-    """The page's part for these clinics and this query, and when it was worked out (None
-    when it was not kept: then it is worked out now). `fresh` works it out again and keeps
-    the new one (the page's Refresh link); `keep=False` neither reads nor keeps it."""
+) -> Part:
+    """The page's part for these clinics and this query. `work_out` returns its html, or its
+    html and the ids of the patients it shows. `fresh` works it out again and keeps the new
+    one (the page's Refresh link); `keep=False` neither reads nor keeps it."""
     seconds = settings.STAFF_PAGE_CACHE_SECONDS
     if not seconds or not keep:
-        return work_out(), None
+        html, patient_ids = _worked_out(work_out)
+        return Part(html, None, patient_ids)
     ids = sorted(set(clinic_ids))
     generations = cache.get_many([_generation_key(pk) for pk in ids])
     parts = [f"{pk}.{generations.get(_generation_key(pk), 0)}" for pk in ids]
@@ -220,9 +234,19 @@ def part_cached(
     key = f"staff-page:v{VERSION}:{page}:{'-'.join(parts)}:{digest}"
     kept = None if fresh else cache.get(key)
     if kept is not None:
-        html, worked_out_at = kept
-        return mark_safe(html), worked_out_at  # noqa: S308 (our own template's output)
+        html, worked_out_at, patient_ids = kept
+        return Part(mark_safe(html), worked_out_at, patient_ids)  # noqa: S308 (our own template's output)
     worked_out_at = timezone.now()
-    html = work_out()
-    cache.set(key, (str(html), worked_out_at), timeout=seconds)
-    return html, worked_out_at
+    html, patient_ids = _worked_out(work_out)
+    cache.set(key, (str(html), worked_out_at, patient_ids), timeout=seconds)
+    return Part(html, worked_out_at, patient_ids)
+
+
+def _worked_out(
+    work_out: Callable[[], SafeString | tuple[SafeString, Iterable[int]]],
+) -> tuple[SafeString, tuple[int, ...]]:
+    result = work_out()
+    if isinstance(result, tuple):
+        html, patient_ids = result
+        return html, tuple(patient_ids)
+    return result, ()

@@ -63,13 +63,13 @@ def record_page(request: HttpRequest, patient: Patient, body: SafeString) -> str
         slots = {"title": _SLOTS["title"], "content": _SLOTS["content"]}
         return render_to_string("clinics/patient_record.html", slots, request=request)
 
-    html, _as_of = page_cache.part_cached(
+    html = page_cache.part_cached(
         "patient-record-frame",
         page_cache.nurse_clinic_ids(request.user),
         personal or "",
         frame,
         keep=personal is not None,
-    )
+    ).html
     before_title, _, rest = html.partition(_SLOTS["title"])
     before_content, _, after_content = rest.partition(_SLOTS["content"])
     return before_title + escape(patient.user.display_name) + before_content + body + after_content

@@ -135,28 +135,3 @@ def _lead_minutes_checked(minutes: list[int]) -> list[int]:
             }
         )
     return sorted(minutes)
-
-
-def patient_record_viewed(*, patient: Patient, viewer, request=None) -> None:
-    """Every staff view of a patient's record is audited."""
-    audit_record(
-        actor=viewer,
-        action=AuditEvent.Action.VIEW,
-        target=patient,
-        patient=patient,
-        summary="Viewed patient record",
-        request=request,
-    )
-
-
-def visit_report_viewed(*, patient: Patient, viewer, first, last, request=None) -> None:
-    """A visit report shows the patient's record over a period: audited as a view of it."""
-    audit_record(
-        actor=viewer,
-        action=AuditEvent.Action.VIEW,
-        target=patient,
-        patient=patient,
-        summary=f"Viewed visit report {first.isoformat()} to {last.isoformat()}",
-        changes={"from": first.isoformat(), "to": last.isoformat()},
-        request=request,
-    )

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics.dashboard import dashboard_rows
+from clinics.viewing import staff_object_view, staff_patients_listed
 from flags import queue
 from flags.forms_staff import FlagAssignForm, FlagResolveForm, QueueFilterForm
 from flags.models import Flag, SymptomReport
@@ -31,6 +32,9 @@ def flag_list(request):
     )
     page = Paginator(flags, PAGE_SIZE).get_page(request.GET.get("page"))
     patient = page.object_list[0].patient if filters["patient"] and page.object_list else None
+    staff_patients_listed(
+        request, [flag.patient_id for flag in page.object_list], summary="Listed in the flag queue"
+    )
     context = {
         "form": form,
         "page": page,
@@ -43,14 +47,14 @@ def flag_list(request):
 
 @role_required(User.Role.NURSE)
 def flag_detail(request, flag_id: int):
-    flag = get_object_or_404(queue.flags_of_staff(request.user), pk=flag_id)
+    flag = _flag(request, flag_id, "Viewed flag")
     return _render_detail(request, flag)
 
 
 @role_required(User.Role.NURSE)
 @require_POST
 def flag_resolve_view(request, flag_id: int):
-    flag = get_object_or_404(queue.flags_of_staff(request.user), pk=flag_id)
+    flag = _flag(request, flag_id, "Viewed flag (resolving it)")
     form = FlagResolveForm(request.POST)
     if form.is_valid():
         try:
@@ -72,10 +76,13 @@ def flag_resolve_view(request, flag_id: int):
 @role_required(User.Role.NURSE)
 @require_POST
 def flag_assign_view(request, flag_id: int):
-    flag = get_object_or_404(queue.flags_of_staff(request.user), pk=flag_id)
-    form = FlagAssignForm(request.POST, colleagues=queue.colleagues_for(flag))
+    flag = _flag(request, flag_id, "Viewed flag (assigning it)")
+    colleagues = queue.colleagues_for(flag)
+    form = FlagAssignForm(request.POST, colleagues=colleagues)
     if form.is_valid():
-        assignee = User.objects.filter(pk=form.cleaned_data["assignee"]).first()
+        # Only among the colleagues: anyone else's id, even a real one, is not found, so the
+        # answer never names a person of another clinic.
+        assignee = colleagues.filter(pk=form.cleaned_data["assignee"]).first()
         if assignee is None:
             form.add_error("assignee", _("Choose a nurse of the patient's clinic."))
         else:
@@ -89,6 +96,14 @@ def flag_assign_view(request, flag_id: int):
                 )
                 return redirect("flag_queue:detail", flag_id=flag.pk)
     return _render_detail(request, flag, assign_form=form)
+
+
+def _flag(request, flag_id: int, summary: str) -> Flag:
+    """A flag of the nurse's clinics (404 otherwise); its patient's data is on every page
+    that follows, so the look-up is audited."""
+    return staff_object_view(
+        request, queue.flags_of_staff(request.user), flag_id, patient="patient", summary=summary
+    )
 
 
 def _render_detail(request, flag: Flag, *, resolve_form=None, assign_form=None):

@@ -12,6 +12,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import formats, timezone
@@ -98,7 +99,7 @@ def push_subscribe(request):
         channel = channel_services.channel_add_push(
             user=request.user, subscription=request.body.decode()
         )
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, RawPostDataException):
         return _json_error(_("The push subscription is not valid JSON."), 400)
     except ValidationError as exc:
         return _json_error(" ".join(exc.messages), 400)
@@ -112,7 +113,8 @@ def push_unsubscribe(request):
     """{"endpoint": ...}: stop sending to this browser. Someone else's endpoint is not found."""
     try:
         endpoint = json.loads(request.body).get("endpoint")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RawPostDataException):
+        # RawPostDataException: a form's body, already read as a form (by the CSRF check).
         return _json_error(_("Send the subscription's endpoint as JSON."), 400)
     channel = (
         selectors.channel_of(request.user)

@@ -5,6 +5,7 @@ The words are the house vocabulary: Regimen, Phase, Prescription, InjectionEvent
 (an amount and a unit, never an event), LabOrder, LabResult.
 """
 
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -513,14 +514,16 @@ class LabResult(models.Model):
 class CalendarFeed(models.Model):
     """A private, revocable iCalendar address for one patient's doses and lab checks.
 
-    The token is the only secret in the URL; revoking it stops the feed at once, and a new one
-    can be made. At most one live feed per patient.
+    The token is the only secret in the URL. Only its hash is stored, as for invitations: a
+    copy of the database cannot be turned into working feed addresses, so the address is
+    shown once, when it is made. Revoking it stops the feed at once, and a new one can be
+    made. At most one live feed per patient.
     """
 
     patient = models.ForeignKey(
         "clinics.Patient", on_delete=models.CASCADE, related_name="calendar_feeds"
     )
-    token = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -537,3 +540,9 @@ class CalendarFeed(models.Model):
     def __str__(self) -> str:
         state = "revoked" if self.revoked_at else "live"
         return f"{self.patient} calendar feed ({state})"
+
+    @staticmethod
+    def hash_of(token: str) -> str:
+        """What is stored of a token (SHA-256, like an invitation's): a token of 32 random
+        bytes needs no salt or slow hash to resist guessing."""
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -139,9 +139,15 @@ def calendar_feeds_of_patient(user) -> QuerySet[CalendarFeed]:
 
 
 def live_calendar_feed(token: str) -> CalendarFeed | None:
-    """The feed a token opens, or None when it is unknown or revoked."""
+    """The feed a token opens, or None when it is unknown, revoked, or its patient's account
+    is deactivated (reactivating it opens the feed again). Looked up by the token's hash:
+    only the hash is stored."""
     return (
-        CalendarFeed.objects.filter(token=token, revoked_at__isnull=True)
+        CalendarFeed.objects.filter(
+            token_hash=CalendarFeed.hash_of(token),
+            revoked_at__isnull=True,
+            patient__user__is_active=True,
+        )
         .select_related("patient", "patient__user")
         .first()
     )

@@ -15,6 +15,7 @@ from accounts.models import User
 from clinics import dashboard as board
 from clinics import page_cache, selectors
 from clinics.dashboard_forms import DashboardFilterForm
+from clinics.viewing import staff_patients_listed
 from schedules import scheduler
 
 PAGE_SIZE = 50
@@ -35,25 +36,27 @@ def dashboard(request):
 
     def work_out():
         context = {"form": form, **_table(request, filters)}
-        return render_to_string("clinics/_dashboard_table.html", context)
+        shown = [row.patient.pk for row in context["rows"]]
+        return render_to_string("clinics/_dashboard_table.html", context), shown
 
     def whole_page():
         clinics = list(selectors.clinics_of(request.user).order_by("pk"))
-        table, as_of = page_cache.part_cached(
+        table = page_cache.part_cached(
             "dashboard", clinic_ids, query, work_out, fresh=fresh, keep=keep
         )
         context = {
-            "table": table,
+            "table": table.html,
             "clinics": clinics,
             "csv_query": _query(filters),
             "refresh_url": f"?{query}&fresh=1" if query else "?fresh=1",
-            "as_of": as_of or timezone.now(),
+            "as_of": table.as_of or timezone.now(),
             "as_of_zone": clinics[0].time_zone if clinics else settings.SITE_TIME_ZONE,
         }
-        return render_to_string("clinics/dashboard.html", context, request=request)
+        html = render_to_string("clinics/dashboard.html", context, request=request)
+        return html, table.patient_ids
 
     personal = page_cache.personal_key(request)
-    html, _as_of = page_cache.part_cached(
+    page = page_cache.part_cached(
         "dashboard-page",
         clinic_ids,
         f"{query}|{personal}",
@@ -61,7 +64,9 @@ def dashboard(request):
         fresh=fresh,
         keep=keep and personal is not None,
     )
-    return HttpResponse(html)
+    # Kept or worked out now, the page shows these patients: each view is audited.
+    staff_patients_listed(request, page.patient_ids, summary="Listed on the patients dashboard")
+    return HttpResponse(page.html)
 
 
 def _table(request, filters: dict) -> dict:
@@ -97,7 +102,13 @@ def dashboard_csv(request):
     now = timezone.now()
     patients = board.dashboard_patients(request.user, search=filters["q"], cause=filters["cause"])
     rows = _all_rows(patients, filters, now)
-    board.dashboard_exported(rows=rows, actor=request.user, filters=filters, request=request)
+    # An export is a disclosure: a row for each patient in it.
+    staff_patients_listed(
+        request,
+        [row.patient.pk for row in rows],
+        summary="Exported in the patients list (CSV)",
+        changes={"filters": filters},
+    )
     out = io.StringIO()
     board.csv_write(rows, out)
     zone = scheduler.zone_for(settings.SITE_TIME_ZONE)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +16,7 @@ from accounts import services as account_services
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics import forms, selectors
+from clinics.viewing import staff_patients_listed
 
 ADMIN = User.Role.CLINIC_ADMIN
 
@@ -24,9 +26,16 @@ def people(request):
     clinic = selectors.clinic_managed_by(request.user)
     if clinic is None:
         return render(request, "clinics/no_clinic.html")
+    people = list(account_selectors.people_of(clinic).annotate(patient_pk=F("patient__pk")))
+    # Patients' names, addresses and last sign-in are their data: each listing is audited.
+    staff_patients_listed(
+        request,
+        [person.patient_pk for person in people if person.patient_pk is not None],
+        summary="Listed on the People page",
+    )
     context = {
         "clinic": clinic,
-        "people": account_selectors.people_of(clinic),
+        "people": people,
         "invitations": account_selectors.invitations_open_in(clinic),
         "now": timezone.now(),
     }

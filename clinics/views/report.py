@@ -1,27 +1,44 @@
-from django.shortcuts import get_object_or_404, render
+from datetime import date
+
+from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.decorators import role_required
 from accounts.models import User
-from clinics import record, selectors, services
+from clinics import record
+from clinics.models import Patient
 from clinics.report_forms import ReportPeriodForm
+from clinics.viewing import staff_patient_view
 
 
 @role_required(User.Role.NURSE)
 def visit_report(request, patient_id: int):
-    """A printable report of one patient over a period (the last 90 days unless chosen)."""
-    patient = get_object_or_404(selectors.patients_visible_to(request.user), pk=patient_id)
+    """A printable report of one patient over a period (the last 90 days unless chosen).
+    Every view is audited with its period; a page refusing the period still shows who the
+    patient is, so it is audited too."""
     now = timezone.now()
-    first, last = ReportPeriodForm.default_period(record.local_today(patient, now))
     asked = "from" in request.GET or "to" in request.GET
-    form = ReportPeriodForm(request.GET if asked else None, initial={"from": first, "to": last})
+    form = ReportPeriodForm(request.GET if asked else None)
+
+    def period(patient: Patient) -> tuple[date, date] | None:
+        if not asked:
+            return ReportPeriodForm.default_period(record.local_today(patient, now))
+        if form.is_valid():
+            return form.cleaned_data["from"], form.cleaned_data["to"]
+        return None
+
+    def viewed(patient: Patient) -> str:
+        shown = period(patient)
+        if shown is None:
+            return "Viewed visit report (the period asked for was refused)"
+        return f"Viewed visit report {shown[0].isoformat()} to {shown[1].isoformat()}"
+
+    patient = staff_patient_view(request, patient_id, summary=viewed)
+    first, last = ReportPeriodForm.default_period(record.local_today(patient, now))
+    form.initial = {"from": first, "to": last}
+    shown = period(patient)
     report = None
-    if not asked or form.is_valid():
-        if asked:
-            first, last = form.cleaned_data["from"], form.cleaned_data["to"]
-        report = record.visit_report(patient, first=first, last=last, now=now)
-        services.visit_report_viewed(
-            patient=patient, viewer=request.user, first=first, last=last, request=request
-        )
+    if shown is not None:
+        report = record.visit_report(patient, first=shown[0], last=shown[1], now=now)
     context = {"patient": patient, "form": form, "report": report}
     return render(request, "clinics/visit_report.html", context)

@@ -1,9 +1,20 @@
 """The private calendar feed: a page to make, copy and revoke its address, and the feed.
 
 The feed itself needs no sign-in (calendar apps cannot sign in): its unguessable token is
-the secret, and revoking it stops the feed at once.
+the secret, and revoking it stops the feed at once. Only the token's hash is kept, so the
+address is shown once, when it is made; a patient who loses it makes a new one, which turns
+the old one off.
+
+Making a link answers with a redirect to the page, as every form here does (a reload never
+makes another link). The new token rides to that page in a short-lived signed cookie of the
+patient's own browser (HttpOnly, SameSite=Strict, for this page's path only), which the page
+deletes as it shows the address: the server keeps no copy of it anywhere, not even in the
+session.
 """
 
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,26 +25,66 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reminders.models import Preference
 from schedules import ical, selectors
+from schedules.models import CalendarFeed
 from schedules.services import calendar_feed_create, calendar_feed_revoke
 from schedules.views.today import patient_page
+
+ONCE_COOKIE = "calendar_link_once"
+ONCE_SALT = "schedules.calendar_feed.once"
+# Long enough for the redirect that follows; a link not shown by then is made again.
+ONCE_SECONDS = 120
 
 
 @patient_page
 def calendar_feed(request, patient):
     feed = selectors.calendar_feeds_of_patient(request.user).filter(revoked_at__isnull=True).first()
     context = {"patient": patient, "feed": feed}
-    if feed is not None:
-        url = request.build_absolute_uri(reverse("calendar_feed_ics", args=[feed.token]))
+    token = _token_once(request, feed)
+    if token is not None:
+        url = request.build_absolute_uri(reverse("calendar_feed_ics", args=[token]))
         context.update(feed_url=url, webcal_url="webcal://" + url.split("://", 1)[1])
-    return render(request, "schedules/calendar_feed.html", context)
+    response = render(request, "schedules/calendar_feed.html", context)
+    if ONCE_COOKIE in request.COOKIES:
+        response.delete_cookie(ONCE_COOKIE, path=_page_path(), samesite="Strict")
+    # The address must not outlive this answer in any cache, the browser's included.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
 @patient_page
 def calendar_feed_create_view(request, patient):
-    calendar_feed_create(patient=patient, actor=request.user, now=timezone.now())
-    messages.success(request, _("Your calendar link is ready. Copy it into your calendar app."))
-    return redirect("schedules:calendar_feed")
+    """Makes a new link (turning off the one before) and hands its token to the page, once."""
+    made = calendar_feed_create(patient=patient, actor=request.user, now=timezone.now())
+    response = redirect("schedules:calendar_feed")
+    response.set_signed_cookie(
+        ONCE_COOKIE,
+        made.token,
+        salt=ONCE_SALT,
+        max_age=ONCE_SECONDS,
+        path=_page_path(),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+def _token_once(request, feed: CalendarFeed | None) -> str | None:
+    """The token just made, if this browser carries it and it opens the live feed (a stale
+    one, for a link turned off since, is not shown)."""
+    if feed is None:
+        return None
+    token = request.get_signed_cookie(
+        ONCE_COOKIE, default=None, salt=ONCE_SALT, max_age=ONCE_SECONDS
+    )
+    if token is None or not secrets.compare_digest(CalendarFeed.hash_of(token), feed.token_hash):
+        return None
+    return token
+
+
+def _page_path() -> str:
+    return reverse("schedules:calendar_feed")
 
 
 @require_POST

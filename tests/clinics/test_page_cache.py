@@ -202,9 +202,29 @@ def test_a_nurses_own_dashboard_is_kept_whole_and_costs_only_the_sign_in_checks(
         html = client.get(URL).content.decode()
     assert treated.user.display_name in html
     assert nurse.display_name in html
-    # The session, the nurse, her second factor and her clinics: nothing about patients.
-    assert len(kept) <= 4, [query["sql"][:80] for query in kept]
+    # The session, the nurse, her second factor and her clinics: nothing about patients;
+    # and one INSERT of the audit rows of the patients the page shows.
+    assert len(kept) <= 5, [query["sql"][:80] for query in kept]
     assert not any("clinics_patient" in query["sql"] for query in kept)
+    inserts = [query["sql"] for query in kept if query["sql"].startswith("INSERT")]
+    assert len(inserts) == 1 and "audit_auditevent" in inserts[0]
+
+
+def test_every_look_at_the_dashboard_is_audited_for_the_patients_it_shows_kept_or_not(
+    clinic, nurse, treated
+):
+    elsewhere = factories.PatientFactory(clinic=clinic, user__last_name="Notsearched")
+    client = factories.verified_client(nurse)
+    client.get(URL)  # the CSRF cookie: from the next look on, the page is kept whole
+    for _ in range(3):
+        client.get(URL, {"q": "Cached"})
+    viewed = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, actor=nurse)
+    # One look at the whole list, then three at the search, two of them kept whole.
+    assert viewed.filter(patient=treated).count() == 4
+    assert viewed.filter(patient=elsewhere).count() == 1
+    last = viewed.filter(patient=treated).first()
+    assert last.summary == "Listed on the patients dashboard"
+    assert last.changes == {"page": "clinics:dashboard", "query": "q=Cached"}
 
 
 def test_nurses_of_one_clinic_share_the_table_but_never_each_others_page(clinic, nurse, treated):

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
+from audit.services import audit_record_views
 from clinics import record
-from clinics.services import patient_record_viewed
 from flags.models import Flag
 from schedules.models import LabResult, Prescription
 from schedules.services import lab_result_record, prescription_update_timing
@@ -178,7 +178,7 @@ def test_the_audit_trail_lists_changes_newest_first_with_who_and_why(
         reason="Patient asked for an earlier dose",
         now=clock(NOW),
     )
-    patient_record_viewed(patient=patient, viewer=nurse)
+    audit_record_views(actor=nurse, patient_ids=[patient.pk], summary="Viewed patient record")
     prescribe(other_patient, "b12-im-bariatric", start_on=date(2026, 3, 1), now=NOW, by=nurse)
 
     trail = record.audit_trail(patient)

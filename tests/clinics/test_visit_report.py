@@ -84,6 +84,15 @@ def test_viewing_the_report_is_audited_with_its_period(verified_client, nurse, p
     assert event.summary == "Viewed visit report 2026-01-01 to 2026-02-01"
 
 
+def test_the_default_period_is_audited_with_its_dates_in_the_patients_zone(
+    verified_client, nurse, patient, treated
+):
+    verified_client(nurse).get(report_url(patient))
+    event = AuditEvent.objects.filter(action="view").get()
+    # NOW is 16 March 2026 in London: the last 90 days, as the page shows them.
+    assert event.summary == "Viewed visit report 2025-12-16 to 2026-03-16"
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -104,7 +113,10 @@ def test_a_bad_period_re_renders_the_form_with_a_message(
     assert message in page
     assert "Choose a valid period to see the report." in page
     assert response.context["report"] is None
-    assert not AuditEvent.objects.filter(action="view").exists()
+    # The page still names the patient: the view is audited, saying no period was shown.
+    event = AuditEvent.objects.filter(action="view").get()
+    assert (event.actor, event.patient) == (nurse, patient)
+    assert event.summary == "Viewed visit report (the period asked for was refused)"
 
 
 def test_a_nurse_of_another_clinic_gets_404(verified_client, other_nurse, patient, treated):

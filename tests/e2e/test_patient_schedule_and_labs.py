@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from schedules.models import InjectionEvent
 from schedules.scheduler import add_months
 from schedules.services import injection_event_log, lab_result_record
-from tests.e2e.conftest import Viewport
+from tests.e2e.conftest import Viewport, assert_accessible
 from tests.e2e.test_patient_today_and_log import (
     check_accessible,
     local_today,
@@ -137,7 +137,22 @@ def test_the_labs_page_shows_checks_results_in_plain_words_and_a_chart(
     check_accessible(new_context, page, viewport)
 
 
-def test_the_calendar_link_is_made_copied_and_turned_off(
+def check_accessible_as_shown(new_context, page: Page, viewport: Viewport) -> None:
+    """`check_accessible` of the page as this browser shows it: the link just made is shown
+    once, so asking for the page again would show another state. Its HTML is served at its
+    own address (its styles and scripts load as usual) in the CSP-free context axe needs."""
+    html = page.content()
+    context = new_context(bypass_csp=True)
+    context.add_cookies(page.context.cookies())
+    axe_page = context.new_page()
+    axe_page.set_viewport_size({"width": viewport.width, "height": viewport.height})
+    axe_page.route(page.url, lambda route: route.fulfill(body=html, content_type="text/html"))
+    axe_page.goto(page.url)
+    assert_accessible(axe_page)
+    context.close()
+
+
+def test_the_calendar_link_is_made_copied_shown_once_replaced_and_turned_off(
     page: Page, live_server, viewport: Viewport, new_context, patient, nurse
 ):
     prescribe_now(patient, nurse, "b12-im-ileal-resection", local_today())
@@ -145,22 +160,42 @@ def test_the_calendar_link_is_made_copied_and_turned_off(
     open_today(page, live_server, patient)
     page.goto(live_server.url + reverse("schedules:schedule"))
     page.get_by_role("link", name="Add to my calendar").click()
+    expect(page.get_by_text("The link is shown once, when you make it")).to_be_visible()
     check_accessible(new_context, page, viewport)
     page.get_by_role("button", name="Make my calendar link").click()
     expect(page.get_by_text("Your calendar link is ready.")).to_be_visible()
+    expect(page.get_by_text("it is shown only this once")).to_be_visible()
 
     link = page.get_by_label("Your private calendar link").input_value()
     assert link.startswith(live_server.url + "/feeds/") and link.endswith(".ics")
     page.get_by_role("button", name="Copy the link").click()
     expect(page.get_by_role("status").filter(has_text="Copied")).to_have_count(1)
     assert page.evaluate("() => navigator.clipboard.readText()") == link
-    check_accessible(new_context, page, viewport)
+    check_accessible_as_shown(new_context, page, viewport)
 
     feed = page.request.get(link)
     assert feed.status == 200
     assert feed.headers["content-type"].startswith("text/calendar")
     assert "BEGIN:VALARM" in feed.text()
 
+    # Only its hash is kept: a reload, or coming back, cannot show the link again.
+    page.reload()
+    expect(page.get_by_text("cannot be shown again")).to_be_visible()
+    expect(page.get_by_label("Your private calendar link")).to_have_count(0)
+    page.get_by_role("link", name="My schedule").first.click()
+    page.get_by_role("link", name="Add to my calendar").click()
+    expect(page.get_by_text("cannot be shown again")).to_be_visible()
+    expect(page.get_by_label("Your private calendar link")).to_have_count(0)
+    check_accessible(new_context, page, viewport)
+
+    # Lost: a new link replaces it, and the old one stops working.
+    page.get_by_role("button", name="Make a new link").click()
+    expect(page.get_by_text("Your calendar link is ready.")).to_be_visible()
+    new_link = page.get_by_label("Your private calendar link").input_value()
+    assert new_link != link
+    assert page.request.get(link).status == 404
+    assert page.request.get(new_link).status == 200
+
     page.get_by_role("button", name="Turn off this link").click()
     expect(page.get_by_text("The link is turned off.")).to_be_visible()
-    assert page.request.get(link).status == 404
+    assert page.request.get(new_link).status == 404

@@ -265,7 +265,10 @@ def test_assigning_to_a_nurse_of_another_clinic_is_refused_with_a_message(
         reverse("flag_queue:assign", args=[flag.pk]), {"assignee": other_nurse.pk}
     )
     assert response.status_code == 200
-    assert "is not a nurse of" in response.content.decode()
+    page = response.content.decode()
+    assert "Choose a nurse of the patient&#x27;s clinic." in page
+    # Refused without naming them: an id typed in must not tell who another clinic's nurse is.
+    assert other_nurse.display_name not in page
     flag.refresh_from_db()
     assert flag.assigned_to is None
 

@@ -1,16 +1,21 @@
 """The private calendar feed: made, copied and revoked by the patient; read without a login by
 calendar apps; the same doses as the schedule page, each with an alarm."""
 
+import hashlib
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from icalendar import Calendar
 
+from accounts.services import user_deactivate, user_reactivate
 from audit.models import AuditEvent
 from reminders.models import Preference
 from schedules.models import CalendarFeed, InjectionEvent
 from schedules.services import calendar_feed_create, calendar_feed_revoke, injection_event_log
+from schedules.services.feeds import CalendarFeedMade
 from tests.schedules.factories import prescribe
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +34,8 @@ def prescription(patient, nurse):
     )
 
 
-def feed_url(feed: CalendarFeed) -> str:
-    return reverse("calendar_feed_ics", args=[feed.token])
+def feed_url(made: CalendarFeedMade) -> str:
+    return reverse("calendar_feed_ics", args=[made.token])
 
 
 def parsed(response) -> Calendar:
@@ -43,22 +48,100 @@ def vevents(calendar: Calendar, prefix: str):
     return [c for c in calendar.walk("VEVENT") if str(c["UID"]).startswith(prefix)]
 
 
-def test_the_patient_makes_a_link_copies_it_and_pressing_twice_keeps_one(
+def shown_link(response) -> str:
+    """The feed's address on the page that made it (the input the copy button copies)."""
+    assert response.status_code == 200
+    match = re.search(
+        r'id="feed-url" [^>]*value="(http://testserver/feeds/[^"]+\.ics)"', response.text
+    )
+    assert match, "the page shows no link"
+    return match[1]
+
+
+def test_the_patient_makes_a_link_and_sees_it_once(verified_client, patient, prescription):
+    patient_client = verified_client(patient.user)
+    page = patient_client.get(reverse("schedules:calendar_feed")).text
+    assert "Make my calendar link" in page
+    assert "shown once, when you make it" in page
+    made = patient_client.post(reverse("schedules:calendar_feed_create"), follow=True)
+    assert made.redirect_chain == [(reverse("schedules:calendar_feed"), 302)]
+    link = shown_link(made)
+    assert made["Cache-Control"] == "no-store"
+    token = link.removeprefix("http://testserver/feeds/").removesuffix(".ics")
+    assert len(token) >= 43
+    assert f"webcal://testserver/feeds/{token}.ics" in made.text
+    assert "data-copy-target" in made.text and "js/copy" in made.text
+    assert "shown only this once" in made.text
+    assert Client().get(link).status_code == 200
+    # Shown, it is gone: a reload says there is a link, and cannot show it again.
+    later = patient_client.get(reverse("schedules:calendar_feed")).text
+    assert token not in later
+    assert "cannot be shown again" in later and "Make a new link" in later
+    # The server kept it nowhere: not in the session, not in the audit log.
+    assert token not in str(dict(patient_client.session))
+    audit = AuditEvent.objects.get(summary="Calendar feed created")
+    assert token not in str(audit.changes)
+
+
+def test_pressing_make_twice_shows_the_live_link(verified_client, patient, prescription):
+    """A double press: the first answer's redirect is dropped by the browser, the second's
+    page shows the link that works."""
+    patient_client = verified_client(patient.user)
+    create = reverse("schedules:calendar_feed_create")
+    patient_client.post(create)
+    link = shown_link(patient_client.post(create, follow=True))
+    assert CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).count() == 1
+    assert Client().get(link).status_code == 200
+
+
+def test_a_link_turned_off_is_not_shown_from_a_stale_cookie(verified_client, patient, prescription):
+    patient_client = verified_client(patient.user)
+    patient_client.post(reverse("schedules:calendar_feed_create"))
+    feed = CalendarFeed.objects.get(patient=patient)
+    calendar_feed_revoke(feed=feed, actor=patient.user, now=NOW)
+    calendar_feed_create(patient=patient, actor=patient.user, now=NOW)
+    page = patient_client.get(reverse("schedules:calendar_feed")).text
+    assert 'id="feed-url"' not in page
+    assert "cannot be shown again" in page
+
+
+def test_only_a_hash_of_the_token_is_stored(patient):
+    made = calendar_feed_create(patient=patient, actor=patient.user, now=NOW)
+    stored = CalendarFeed.objects.values().get(pk=made.feed.pk)
+    assert made.token not in str(stored)
+    assert stored["token_hash"] == hashlib.sha256(made.token.encode()).hexdigest()
+    assert "token" not in stored
+
+
+def test_a_lost_link_is_replaced_by_a_new_one_and_stops_working(
     verified_client, patient, prescription
 ):
-    client = verified_client(patient.user)
-    page = client.get(reverse("schedules:calendar_feed")).text
-    assert "Make my calendar link" in page
-    client.post(reverse("schedules:calendar_feed_create"))
-    client.post(reverse("schedules:calendar_feed_create"))
-    feed = CalendarFeed.objects.get(patient=patient)
-    assert len(feed.token) >= 43
-    page = client.get(reverse("schedules:calendar_feed")).text
-    assert f"http://testserver/feeds/{feed.token}.ics" in page
-    assert f"webcal://testserver/feeds/{feed.token}.ics" in page
-    assert "data-copy-target" in page and "js/copy" in page
-    audit = AuditEvent.objects.get(summary="Calendar feed created")
-    assert feed.token not in str(audit.changes)
+    patient_client = verified_client(patient.user)
+    create = reverse("schedules:calendar_feed_create")
+    first = shown_link(patient_client.post(create, follow=True))
+    second = shown_link(patient_client.post(create, follow=True))
+    assert first != second
+    assert CalendarFeed.objects.filter(patient=patient, revoked_at__isnull=True).count() == 1
+    assert Client().get(first).status_code == 404
+    assert Client().get(second).status_code == 200
+    summaries = list(AuditEvent.objects.filter(patient=patient).values_list("summary", flat=True))
+    assert summaries.count("Calendar feed created") == 2
+    assert summaries.count("Calendar feed revoked: a new link was made") == 1
+
+
+def test_a_deactivated_patients_feed_answers_404_like_an_unknown_one(
+    client, clinic_admin, clinic, patient, prescription
+):
+    made = calendar_feed_create(patient=patient, actor=patient.user, now=NOW)
+    assert client.get(feed_url(made)).status_code == 200
+    user_deactivate(user=patient.user, clinic=clinic, actor=clinic_admin, now=NOW)
+    gone = client.get(feed_url(made))
+    unknown = client.get(reverse("calendar_feed_ics", args=["not-a-real-token"]))
+    assert gone.status_code == unknown.status_code == 404
+    assert gone.content == unknown.content
+    # Deactivation is not deletion: reactivated, the same link answers again.
+    user_reactivate(user=patient.user, clinic=clinic, actor=clinic_admin, now=NOW)
+    assert client.get(feed_url(made)).status_code == 200
 
 
 def test_the_feed_needs_no_login_and_holds_the_same_doses_as_the_schedule_page(
@@ -134,7 +217,7 @@ def test_a_revoked_link_stops_working_at_once(verified_client, client, patient, 
     feed = calendar_feed_create(patient=patient, actor=patient.user, now=NOW)
     assert client.get(feed_url(feed)).status_code == 200
     response = verified_client(patient.user).post(
-        reverse("schedules:calendar_feed_revoke", args=[feed.pk])
+        reverse("schedules:calendar_feed_revoke", args=[feed.feed.pk])
     )
     assert response.status_code == 302
     client.logout()
@@ -151,7 +234,7 @@ def test_an_unknown_token_answers_404(client, patient, prescription):
 
 
 def test_revoking_twice_changes_nothing_the_second_time(patient):
-    feed = calendar_feed_create(patient=patient, actor=patient.user, now=NOW)
+    feed = calendar_feed_create(patient=patient, actor=patient.user, now=NOW).feed
     calendar_feed_revoke(feed=feed, actor=patient.user, now=NOW)
     calendar_feed_revoke(feed=feed, actor=patient.user, now=NOW + timedelta(hours=1))
     feed.refresh_from_db()

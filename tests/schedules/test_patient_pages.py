@@ -513,7 +513,7 @@ def test_another_patients_doses_labs_and_feed_answer_404(client_of, patient, oth
     result = lab_result_record(
         patient=other_patient, taken_on=TODAY, recorded_by=nurse, now=NOW, b12=Decimal("400")
     )
-    feed = calendar_feed_create(patient=other_patient, actor=other_patient.user, now=NOW)
+    feed = calendar_feed_create(patient=other_patient, actor=other_patient.user, now=NOW).feed
     monthly(patient, nurse)
     client = client_of(patient.user)
     for name in ["dose_log", "dose_skip", "dose_correct"]:

@@ -3,14 +3,14 @@
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics.models import Patient
-from clinics.selectors import patients_visible_to
+from clinics.viewing import staff_object_view, staff_patient_view
 from schedules import scheduler
 from schedules.models import InjectionEvent, Prescription
 
@@ -23,27 +23,24 @@ def nurse_page(view):
 
 
 def patient_for(request, patient_id: int) -> Patient:
-    return get_object_or_404(patients_visible_to(request.user), pk=patient_id)
+    """The patient in the nurse's scope (404 otherwise); the view is audited."""
+    return staff_patient_view(request, patient_id)
 
 
 def prescription_for(request, prescription_id: int) -> Prescription:
-    return get_object_or_404(
-        Prescription.objects.filter(patient__in=patients_visible_to(request.user)).select_related(
-            "patient__user", "patient__clinic", "medication"
-        ),
-        pk=prescription_id,
+    """A prescription of a patient in the nurse's scope (404 otherwise); the view is audited."""
+    prescriptions = Prescription.objects.select_related(
+        "patient__user", "patient__clinic", "medication"
     )
+    return staff_object_view(request, prescriptions, prescription_id, patient="patient")
 
 
 def event_for(request, event_id: int) -> InjectionEvent:
-    return get_object_or_404(
-        InjectionEvent.objects.filter(
-            prescription__patient__in=patients_visible_to(request.user)
-        ).select_related(
-            "phase", "prescription__medication", "prescription__patient__user", "logged_by"
-        ),
-        pk=event_id,
+    """A dose of a patient in the nurse's scope (404 otherwise); the view is audited."""
+    events = InjectionEvent.objects.select_related(
+        "phase", "prescription__medication", "prescription__patient__user", "logged_by"
     )
+    return staff_object_view(request, events, event_id, patient="prescription__patient")
 
 
 def current_prescription_of(patient: Patient) -> Prescription | None:

@@ -14,11 +14,13 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests import factories
-from tests.test_every_url import NOW, PERSONAS, ROWS, World, build_world
+from tests.access_world import NOW, PERSONAS, World, build_world
+from tests.test_every_url import ROWS
 
 pytestmark = pytest.mark.django_db
 
-SIGNED_IN = [persona for persona in PERSONAS if persona != "anonymous"]
+# A deactivated person's session no longer signs them in: they are anonymous.
+SIGNED_IN = [persona for persona in PERSONAS if persona not in ("anonymous", "deactivated")]
 KEEP_THEIR_OWN = {"health", "service_worker", "web_app_manifest"}
 GET_ROWS = sorted(name for name, row in ROWS.items() if row.method == "get")
 POST_ROWS = sorted(name for name, row in ROWS.items() if row.method == "post")
@@ -86,9 +88,9 @@ def test_anonymous_pages_keep_the_caching_their_views_chose(world):
 
 
 def test_the_calendar_feed_says_no_store_without_a_session(world):
-    feed = world.objects["feed"]
+    token = world.objects["feed_token"]
     with time_machine.travel(NOW, tick=False):
-        response = Client().get(reverse("calendar_feed_ics", args=[feed.token]))
+        response = Client().get(reverse("calendar_feed_ics", args=[token]))
         unknown = Client().get(reverse("calendar_feed_ics", args=["not-a-real-token"]))
     assert response.status_code == 200 and _is_no_store(response)
     assert unknown.status_code == 404 and _is_no_store(unknown)

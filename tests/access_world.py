@@ -35,6 +35,7 @@ from reminders.services import channels as channel_services
 from schedules.models import InjectionEvent
 from schedules.services import calendar_feed_create, injection_event_log, lab_result_record
 from tests import factories
+from tests.reminders.support import confirmed
 from tests.schedules.factories import clinic_template, prescribe
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=ZoneInfo("UTC"))
@@ -187,8 +188,11 @@ def build_world() -> World:
     objects["report_b"] = symptom_report_create(
         patient=patient_b, symptoms=["tiredness"], notes="Pangolin knees.", now=NOW
     )
-    objects["channel_b"] = channel_services.channel_add_email(
-        user=patient_b.user, address="bart.samclinic@example.org"
+    # B's address is confirmed (a test message goes there); A's waits for its code.
+    objects["channel_b"] = confirmed(
+        channel_services.channel_add_email(
+            user=patient_b.user, address="bart.samclinic@example.org"
+        )
     )
     objects["feed_b"] = calendar_feed_create(patient=patient_b, actor=patient_b.user, now=NOW).feed
     nurse_z = _user(factories.NurseFactory, "Zora", "Zednurse", clinics=[clinic_z])

@@ -217,12 +217,13 @@ def push_subscribe(request):
         channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.PUSH)
     except ValidationError as exc:
         return _json_error(" ".join(exc.messages), 403)
-    try:
-        channel = channel_services.channel_add_push(
-            user=request.user, subscription=request.body.decode()
-        )
-    except UnicodeDecodeError:
+    subscription = _json_body(request)
+    if subscription is NOT_JSON:
         return _json_error(_("The push subscription is not valid JSON."), 400)
+    if not isinstance(subscription, dict):
+        return _json_error(_("Send the push subscription as a JSON object."), 400)
+    try:
+        channel = channel_services.channel_add_push(user=request.user, subscription=subscription)
     except ValidationError as exc:
         return _json_error(" ".join(exc.messages), 400)
     messages.success(request, _("Notifications are on for this device."))
@@ -233,14 +234,13 @@ def push_subscribe(request):
 @require_POST
 def push_unsubscribe(request):
     """{"endpoint": ...}: stop sending to this browser. Someone else's endpoint is not found."""
-    try:
-        endpoint = json.loads(request.body).get("endpoint")
-    except (ValueError, AttributeError):
+    body = _json_body(request)
+    endpoint = body.get("endpoint") if isinstance(body, dict) else None
+    # PostgreSQL refuses a NUL byte even in a comparison; no endpoint holds one.
+    if not isinstance(endpoint, str) or "\x00" in endpoint:
         return _json_error(_("Send the subscription's endpoint as JSON."), 400)
     channel = (
-        selectors.channel_of(request.user)
-        .filter(kind=Channel.Kind.PUSH, address=endpoint if isinstance(endpoint, str) else "")
-        .first()
+        selectors.channel_of(request.user).filter(kind=Channel.Kind.PUSH, address=endpoint).first()
     )
     if channel is None:
         return _json_error(_("This device is not receiving your notifications."), 404)
@@ -390,6 +390,18 @@ def _describe(channel: Channel) -> str:
     if channel.kind in (Channel.Kind.EMAIL, Channel.Kind.SMS):
         return f"{channel.get_kind_display()} {channel.address}"
     return str(channel.get_kind_display())
+
+
+NOT_JSON = object()
+
+
+def _json_body(request):
+    """The request's JSON, or NOT_JSON: not UTF-8, not JSON, or nested too deep for the
+    parser (a RecursionError, not a ValueError)."""
+    try:
+        return json.loads(request.body)
+    except (ValueError, RecursionError):
+        return NOT_JSON
 
 
 def _json_error(message: str, status: int) -> JsonResponse:

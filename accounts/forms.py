@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
+from django.core import validators
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,13 @@ class LoginForm(SubmitHelperMixin, auth_forms.AuthenticationForm):
         ),
         "inactive": _("This account has been deactivated. Contact your clinic."),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django gives the field its max_length after building it, so nothing checked it: a
+        # longer username went on to the lockout's log, 255 characters in the database (a 500).
+        username = self.fields["username"]
+        username.validators.append(validators.MaxLengthValidator(username.max_length))
 
     def get_invalid_login_error(self):
         """Django's backend refuses a deactivated account as if the password were wrong; the

@@ -8,9 +8,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from schedules import bounds
+
 DEFAULT_DAYS = 90
-# A report is something to print and read: at most about three years at a time.
-MAX_DAYS = 3 * 366
+# A report's days are only shown: any day of this century (`bounds.calendar`).
+PERIOD = {
+    "from": bounds.calendar(_("The start of the period")),
+    "to": bounds.calendar(_("The end of the period")),
+}
 
 
 class ReportPeriodForm(forms.Form):
@@ -18,12 +23,13 @@ class ReportPeriodForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["from"] = forms.DateField(
-            label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
-        )
-        self.fields["to"] = forms.DateField(
-            label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
-        )
+        for name, label in (("from", _("From")), ("to", _("To"))):
+            bound = PERIOD[name]
+            self.fields[name] = forms.DateField(
+                label=label,
+                widget=forms.DateInput(attrs={"type": "date", **bound.widget_attrs()}),
+                validators=[bound.check],
+            )
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_class = "no-print"
@@ -45,6 +51,6 @@ class ReportPeriodForm(forms.Form):
         if first and last:
             if first > last:
                 self.add_error("to", _("The end of the period must be on or after its start."))
-            elif (last - first).days > MAX_DAYS:
+            elif (last - first).days > bounds.SPAN_MAX_DAYS:
                 raise ValidationError(_("Choose a period of at most three years."))
         return data

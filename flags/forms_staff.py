@@ -4,13 +4,19 @@ from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import SubmitHelperMixin
+from accounts.models import User
 from flags.models import Flag
 from flags.queue import Who
+from flags.services import NOT_A_COLLEAGUE
 
 NOTE_MAX_LENGTH = 2000
+# Primary keys are 64-bit (BigAutoField); 0 is never one.
+MAX_ID = 2**63 - 1
+NO_PATIENT = 0
 
 
 class QueueFilterForm(forms.Form):
@@ -26,7 +32,10 @@ class QueueFilterForm(forms.Form):
     cause = forms.ChoiceField(
         label=_("Cause"), required=False, choices=[("", _("Any")), *Flag.Cause.choices]
     )
-    patient = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # An id a row can have; any other finds no patient (`filters`).
+    patient = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,12 +56,14 @@ class QueueFilterForm(forms.Form):
         )
 
     def filters(self) -> dict:
+        """The valid choices. A patient id that is not a number a row can have is a patient
+        that does not exist: no flags, as for any id outside the nurse's clinics."""
         self.is_valid()
         data = self.cleaned_data
         return {
             "who": data.get("who") or Who.ALL,
             "cause": data.get("cause") or "",
-            "patient": data.get("patient"),
+            "patient": NO_PATIENT if "patient" in self.errors else data.get("patient"),
         }
 
 
@@ -75,17 +86,25 @@ class FlagResolveForm(SubmitHelperMixin, forms.Form):
 
 
 class FlagAssignForm(SubmitHelperMixin, forms.Form):
-    """The choices are the patient's clinic's nurses; the service refuses anyone else too."""
+    """The choices are the patient's clinic's active nurses, and the id sent is looked up
+    among them only: any other (another clinic's nurse, a patient, an id no one has) is
+    refused in the same words, naming no one (section 5). The service refuses them too."""
 
     submit_label = _("Assign")
 
-    assignee = forms.IntegerField(label=_("Assign to"), widget=forms.Select)
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        empty_label=_("Choose a nurse"),
+        error_messages={
+            "required": _("Choose a nurse to assign it to."),
+            "invalid_choice": NOT_A_COLLEAGUE,
+        },
+    )
 
-    def __init__(self, *args, colleagues, **kwargs):
+    def __init__(self, *args, colleagues: QuerySet[User], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].widget.choices = [("", _("Choose a nurse"))] + [
-            (nurse.pk, nurse.display_name) for nurse in colleagues
-        ]
-        self.fields["assignee"].error_messages["required"] = _("Choose a nurse to assign it to.")
+        self.fields["assignee"].queryset = colleagues
+        self.fields["assignee"].label_from_instance = lambda nurse: nurse.display_name
         self.helper.form_id = "assign-form"
         self.helper.attrs = {"novalidate": ""}

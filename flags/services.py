@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -43,6 +44,8 @@ HIGH_CAUSES = {
 LAB_OVERDUE_AFTER = timedelta(days=14)
 # No time zone is more than 14 hours ahead of UTC: a patient's date is at most UTC's + 1.
 AHEAD_OF_UTC = timedelta(days=1)
+# The refusal of an assignee who is not one of the patient's clinic's active nurses.
+NOT_A_COLLEAGUE = gettext_lazy("Choose one of the nurses of the patient's clinic listed.")
 
 
 def urgency_of(cause: str) -> int:
@@ -423,13 +426,9 @@ def flag_assign(*, flag: Flag, assignee, actor, now: datetime) -> Flag:
     if not _nurse_of(actor, clinic):
         raise ValidationError(_("Only a nurse of the patient's clinic can assign this flag."))
     if not _nurse_of(assignee, clinic):
-        raise ValidationError(
-            _(
-                "%(name)s is not a nurse of %(clinic)s: assign the flag to a nurse of "
-                "the patient's clinic."
-            )
-            % {"name": assignee.display_name, "clinic": clinic.name}
-        )
+        # Whoever it is (another clinic's nurse, a patient), in the words used for an id
+        # that does not exist: a refusal naming them would tell who they are (section 5).
+        raise ValidationError(NOT_A_COLLEAGUE)
     before = flag.assigned_to
     if before is not None and before.pk == assignee.pk:
         return flag

@@ -77,24 +77,18 @@ def flag_resolve_view(request, flag_id: int):
 @require_POST
 def flag_assign_view(request, flag_id: int):
     flag = _flag(request, flag_id, "Viewed flag (assigning it)")
-    colleagues = queue.colleagues_for(flag)
-    form = FlagAssignForm(request.POST, colleagues=colleagues)
+    form = FlagAssignForm(request.POST, colleagues=queue.colleagues_for(flag))
     if form.is_valid():
-        # Only among the colleagues: anyone else's id, even a real one, is not found, so the
-        # answer never names a person of another clinic.
-        assignee = colleagues.filter(pk=form.cleaned_data["assignee"]).first()
-        if assignee is None:
-            form.add_error("assignee", _("Choose a nurse of the patient's clinic."))
+        assignee = form.cleaned_data["assignee"]
+        try:
+            flag_assign(flag=flag, assignee=assignee, actor=request.user, now=timezone.now())
+        except ValidationError as exc:
+            form.add_error("assignee", exc)
         else:
-            try:
-                flag_assign(flag=flag, assignee=assignee, actor=request.user, now=timezone.now())
-            except ValidationError as exc:
-                form.add_error("assignee", exc)
-            else:
-                messages.success(
-                    request, _("Flag assigned to %(name)s.") % {"name": assignee.display_name}
-                )
-                return redirect("flag_queue:detail", flag_id=flag.pk)
+            messages.success(
+                request, _("Flag assigned to %(name)s.") % {"name": assignee.display_name}
+            )
+            return redirect("flag_queue:detail", flag_id=flag.pk)
     return _render_detail(request, flag, assign_form=form)
 
 

@@ -95,12 +95,13 @@ def push_subscribe(request):
         channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.PUSH)
     except ValidationError as exc:
         return _json_error(" ".join(exc.messages), 403)
-    try:
-        channel = channel_services.channel_add_push(
-            user=request.user, subscription=request.body.decode()
-        )
-    except (UnicodeDecodeError, RawPostDataException):
+    subscription = _json_body(request)
+    if subscription is NOT_JSON:
         return _json_error(_("The push subscription is not valid JSON."), 400)
+    if not isinstance(subscription, dict):
+        return _json_error(_("Send the push subscription as a JSON object."), 400)
+    try:
+        channel = channel_services.channel_add_push(user=request.user, subscription=subscription)
     except ValidationError as exc:
         return _json_error(" ".join(exc.messages), 400)
     messages.success(request, _("Notifications are on for this device."))
@@ -111,16 +112,14 @@ def push_subscribe(request):
 @require_POST
 def push_unsubscribe(request):
     """{"endpoint": ...}: stop sending to this browser. Someone else's endpoint is not found."""
-    try:
-        endpoint = json.loads(request.body).get("endpoint")
-    except (ValueError, AttributeError, RawPostDataException):
-        # RawPostDataException: a form's body, already read as a form (by the CSRF check).
+    body = _json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("endpoint"), str):
         return _json_error(_("Send the subscription's endpoint as JSON."), 400)
     channel = (
         selectors.channel_of(request.user)
         .filter(
             kind=Channel.Kind.PUSH,
-            address__in=channel_services.push_endpoints_matching(endpoint),
+            address__in=channel_services.push_endpoints_matching(body["endpoint"]),
         )
         .first()
     )
@@ -300,6 +299,19 @@ def _push_messages() -> dict[str, str]:
             "connection and try again."
         ),
     }
+
+
+NOT_JSON = object()
+
+
+def _json_body(request):
+    """The request's JSON, or NOT_JSON: not UTF-8, not JSON, or nested too deep for the
+    parser (a RecursionError, not a ValueError)."""
+    try:
+        return json.loads(request.body)
+    except (ValueError, RecursionError, RawPostDataException):
+        # RawPostDataException: a form's body, already read as a form (by the CSRF check).
+        return NOT_JSON
 
 
 def _json_error(message: str, status: int) -> JsonResponse:

@@ -142,6 +142,10 @@ class PhaseForm(forms.Form):
 
 
 class BasePhaseFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": _("A regimen has at most %(num)d phases."),
+    }
+
     def add_fields(self, form, index):
         super().add_fields(form, index)
         form.fields["ORDER"].label = _("Position")
@@ -150,8 +154,18 @@ class BasePhaseFormSet(forms.BaseFormSet):
         form.fields["DELETE"].widget.attrs["data-phase-delete"] = ""
 
 
+# Conservative choice: the library's longest protocol has four phases; ten is plenty, and a
+# form claiming thousands (its TOTAL_FORMS is the sender's word) is refused, not rendered.
+MAX_PHASES = 10
 PhaseFormSet = forms.formset_factory(
-    PhaseForm, formset=BasePhaseFormSet, extra=0, can_order=True, can_delete=True
+    PhaseForm,
+    formset=BasePhaseFormSet,
+    extra=0,
+    can_order=True,
+    can_delete=True,
+    max_num=MAX_PHASES,
+    absolute_max=MAX_PHASES,
+    validate_max=True,
 )
 
 

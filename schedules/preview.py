@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, time
 from decimal import Decimal
 
-from schedules import scheduler
+from schedules import bounds, scheduler
 from schedules.models import PhaseFields, Regimen
 from schedules.specs import phase_spec
 
@@ -48,7 +48,10 @@ def phases_preview(
     at: time,
     zone_name: str,
 ) -> dict:
-    """The same preview for phases in order, saved or not (their `position` is not read)."""
+    """The same preview for phases in order, saved or not (their `position` is not read).
+    Dates out of `bounds` (this century, three years at most) raise a ValidationError."""
+    bounds.preview_start().check(start_on)
+    bounds.preview_until(start_on).check(until)
     zone = scheduler.zone_for(zone_name)
     plan = scheduler.plan_doses(
         [phase_spec(phase) for phase in phases], start_on=start_on, until=until, at=at, zone=zone

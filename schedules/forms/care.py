@@ -1,4 +1,5 @@
-"""The nurse's action forms. They check shape; the services decide (ranges, safety, dates)."""
+"""The nurse's action forms. They check shape and the bounds of the dates typed (`bounds`,
+checked again by the services); the services decide the rest (ranges, safety)."""
 
 from datetime import date
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clinics.forms import time_zone_choices
-from schedules import safety
+from schedules import bounds, safety
 from schedules.models import InjectionEvent, Prescription, Regimen
 from schedules.patient_forms import LOCAL_INPUT_FORMAT, LocalDateTimeInput, _InPatientZoneForm
 from schedules.services import PhaseChoice
@@ -69,8 +70,13 @@ class PrescribeForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, regimen: Regimen, **kwargs):
+    def __init__(self, *args, regimen: Regimen, start_bound: bounds.Bound, **kwargs):
         super().__init__(*args, **kwargs)
+        self.start_bound = start_bound
+        self.fields["start_on"].widget.attrs.update(start_bound.widget_attrs())
+        self.fields["start_on"].help_text = _(
+            "The prescription's start date: its first dose, within a year of today."
+        )
         self.regimen = regimen
         self.phases = list(regimen.phases.order_by("position"))
         self.cyano = regimen.medication.slug == safety.CYANOCOBALAMIN
@@ -160,6 +166,9 @@ class PrescribeForm(forms.Form):
         )
         return Fieldset(_("Safety"), HTML(warning), "renal_acknowledged")
 
+    def clean_start_on(self) -> date:
+        return self.start_bound.check(self.cleaned_data["start_on"])
+
     def choices(self) -> dict[int, PhaseChoice]:
         chosen = {}
         for phase in self.phases:
@@ -204,13 +213,19 @@ class PhaseEndForm(forms.Form):
     ended_on = forms.DateField(
         label=_("No further improvement on"),
         widget=forms.DateInput(attrs=DATE_WIDGET),
-        help_text=_("Today or an earlier day, in the patient's time zone."),
+        help_text=_(
+            "Today or an earlier day since the prescription started, in the patient's time zone."
+        ),
     )
 
-    def __init__(self, *args, today: date, **kwargs):
+    def __init__(self, *args, bound: bounds.Bound, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["ended_on"].widget.attrs["max"] = today.isoformat()
+        self.bound = bound
+        self.fields["ended_on"].widget.attrs.update(bound.widget_attrs())
         self.helper = _helper(_("Record no further improvement"))
+
+    def clean_ended_on(self) -> date:
+        return self.bound.check(self.cleaned_data["ended_on"])
 
 
 class IntervalChangeForm(forms.Form):
@@ -272,7 +287,10 @@ class LabRecordForm(forms.Form):
     taken_on = forms.DateField(
         label=_("Sample taken on"),
         widget=forms.DateInput(attrs=DATE_WIDGET),
-        help_text=_("In the patient's time zone; not in the future."),
+        help_text=_(
+            "In the patient's time zone: today or earlier, and at most a year before "
+            "treatment started."
+        ),
     )
     # Converted from pmol/L and rounded to 0.1 pg/mL by the service.
     b12 = _value_field(str(_("Serum B12")), str(_("value")), 7, 2)
@@ -288,9 +306,10 @@ class LabRecordForm(forms.Form):
 
     VALUES = ("b12", "homocysteine", "haemoglobin", "platelets", "mma")
 
-    def __init__(self, *args, today: date, **kwargs):
+    def __init__(self, *args, taken_on_bound: bounds.Bound, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["taken_on"].widget.attrs["max"] = today.isoformat()
+        self.taken_on_bound = taken_on_bound
+        self.fields["taken_on"].widget.attrs.update(taken_on_bound.widget_attrs())
         self.fields["b12"].label = _("Serum B12")
         self.fields["b12"].help_text = _("In pg/mL or pmol/L (converted: 1 pg/mL = 0.738 pmol/L).")
         self.helper = _helper(_("Record the results"))
@@ -302,6 +321,9 @@ class LabRecordForm(forms.Form):
             "platelets",
             "mma",
         )
+
+    def clean_taken_on(self) -> date:
+        return self.taken_on_bound.check(self.cleaned_data["taken_on"])
 
     def clean(self):
         data = super().clean()

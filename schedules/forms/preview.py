@@ -7,15 +7,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from clinics.forms import time_zone_choices
-
-PREVIEW_MAX_DAYS = 3 * 366
+from schedules import bounds
 
 
 class PreviewForm(forms.Form):
     """Where and when to preview a regimen: the same inputs as `schedule_preview`."""
 
     start_on = forms.DateField(
-        label=_("First dose on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("First dose on"),
+        widget=forms.DateInput(attrs={"type": "date", **bounds.preview_start().widget_attrs()}),
     )
     dose_time = forms.TimeField(
         label=_("Local time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -42,6 +42,9 @@ class PreviewForm(forms.Form):
         )
         self.helper.add_input(Submit("preview", _("Show schedule")))
 
+    def clean_start_on(self):
+        return bounds.preview_start().check(self.cleaned_data["start_on"])
+
     def clean(self):
         data = super().clean()
         start_on, until = data.get("start_on"), data.get("until")
@@ -50,6 +53,6 @@ class PreviewForm(forms.Form):
         if start_on and until:
             if until < start_on:
                 self.add_error("until", _("The end must be on or after the first dose."))
-            elif (until - start_on).days > PREVIEW_MAX_DAYS:
+            elif until not in bounds.preview_until(start_on):
                 raise ValidationError(_("Preview at most three years at a time."))
         return data

@@ -18,7 +18,7 @@ from schedules.services.events import (
 from schedules.services.feeds import calendar_feed_create, calendar_feed_revoke
 from schedules.services.horizon import prescriptions_extend_horizon
 from schedules.services.lab_entries import LabEntry, lab_result_enter
-from schedules.services.labs import lab_result_record
+from schedules.services.labs import lab_result_record, lab_taken_on_bound
 from schedules.services.materialise import prescriptions_materialise
 from schedules.services.prescribing import Preview, prescription_preview, prescription_start
 from schedules.services.prescriptions import (
@@ -56,6 +56,7 @@ __all__ = [
     "injection_events_mark_missed",
     "lab_result_enter",
     "lab_result_record",
+    "lab_taken_on_bound",
     "prescription_create",
     "prescription_pause",
     "prescription_phase_change",

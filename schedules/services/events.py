@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import audit_record
 from flags.escalation import missed_dose_escalate
-from schedules import scheduler
+from schedules import bounds, scheduler
 from schedules.models import InjectionEvent, Prescription
 from schedules.services.schedule import prescription_schedule_rebuild
 from schedules.specs import phase_spec
@@ -148,11 +148,12 @@ def _earlier_planned(event: InjectionEvent):
 
 
 def _check_given_at(event: InjectionEvent, given_at: datetime, now: datetime) -> None:
-    if given_at > now:
-        raise ValidationError(_("The time given cannot be in the future."))
-    zone = scheduler.zone_for(event.prescription.time_zone)
-    if given_at.astimezone(zone).date() < event.prescription.start_on:
-        raise ValidationError(_("The time given cannot be before the prescription starts."))
+    bounds.check_dose_given_at(
+        given_at,
+        start_on=event.prescription.start_on,
+        now=now,
+        zone=scheduler.zone_for(event.prescription.time_zone),
+    )
 
 
 def _check_no_later_history(event: InjectionEvent) -> None:

@@ -5,13 +5,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import Patient
 from flags.services import lab_overdue_flag_clear, lab_result_flag
-from schedules import safety, scheduler
+from schedules import bounds, safety, scheduler
 from schedules.models import LabOrder, LabResult, Prescription
 from schedules.services.schedule import prescription_schedule_rebuild
 
@@ -36,7 +37,8 @@ def lab_result_record(
     platelets: Decimal | None = None,
     mma: Decimal | None = None,
 ) -> LabResult:
-    """Record one set of results. B12 in pmol/L is converted (1 pg/mL = 0.738 pmol/L).
+    """Record one set of results, of a sample taken between a year before treatment started
+    and today. B12 in pmol/L is converted (1 pg/mL = 0.738 pmol/L).
     It answers the earliest open check due by 14 days after the day it was taken; when that
     check was overdue, its LAB_OVERDUE flag clears (or names only the checks still overdue)."""
     if all(value is None for value in (b12, homocysteine, haemoglobin, platelets, mma)):
@@ -45,9 +47,7 @@ def lab_result_record(
         raise ValidationError(
             _("B12 is entered in pg/mL or pmol/L, not %(unit)s.") % {"unit": b12_unit}
         )
-    # The sample date is a date in the patient's calendar, not in UTC's.
-    if taken_on > now.astimezone(scheduler.zone_for(patient.time_zone)).date():
-        raise ValidationError(_("The sample date cannot be in the future."))
+    lab_taken_on_bound(patient, now).check(taken_on)
     for name, value in (
         ("B12", b12),
         ("Homocysteine", homocysteine),
@@ -92,6 +92,14 @@ def lab_result_record(
         # The check has its result now: an overdue flag it kept open clears, or narrows.
         lab_overdue_flag_clear(patient=patient, result=result, actor=recorded_by, now=now)
     return result
+
+
+def lab_taken_on_bound(patient: Patient, now: datetime) -> bounds.Bound:
+    """The days a sample of this patient may have been taken on (`bounds.lab_taken_on`), in
+    the patient's calendar, not in UTC's."""
+    today = now.astimezone(scheduler.zone_for(patient.time_zone)).date()
+    started = Prescription.objects.filter(patient=patient).aggregate(first=Min("start_on"))
+    return bounds.lab_taken_on(today, started["first"])
 
 
 def _classify(result: LabResult) -> None:

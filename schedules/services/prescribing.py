@@ -1,9 +1,11 @@
 """A nurse prescribing from the workspace: the preview before, and the one running prescription.
 
-`prescription_preview` checks everything `prescription_create` will check (the choices within
-the spec's ranges, section 4) and dates the schedule with the same code as the
-`schedule_preview` command and the staff regimen page (`schedules.preview.regimen_preview`),
-saving nothing. `prescription_start` is the nurse's door to `prescription_create`.
+`prescription_preview` checks everything `prescription_start` will check (the first dose
+within a year of today, the choices within the spec's ranges, section 4) and dates the
+schedule with the same code as the `schedule_preview` command and the staff regimen page
+(`schedules.preview.regimen_preview`), saving nothing. `prescription_start` is the nurse's
+door to `prescription_create`, which itself takes any start (demo data, benchmarks and tests
+prescribe histories of years).
 """
 
 from dataclasses import dataclass
@@ -15,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from clinics.models import Patient
 from clinics.validators import validate_time_zone
-from schedules import safety
+from schedules import bounds, safety
 from schedules.models import EndKind, Prescription, PrescriptionPhase, Regimen
 from schedules.preview import regimen_preview
+from schedules.scheduler import zone_for
 from schedules.services.prescriptions import (
     PhaseChoice,
     Prescribed,
@@ -64,13 +67,15 @@ def prescription_preview(
     start_on: date,
     dose_time: time,
     time_zone: str,
+    now: datetime,
     choices: dict[int, PhaseChoice] | None = None,
     renal_impairment: bool = False,
     renal_acknowledged: bool = False,
     folic_acid_before_b12: bool = False,
 ) -> Preview:
-    """What `prescription_create` would plan, or the ValidationError it would raise."""
+    """What `prescription_start` would plan, or the ValidationError it would raise."""
     validate_time_zone(time_zone)
+    _check_start(start_on, time_zone=time_zone, now=now)
     _check_regimen_usable(regimen, patient)
     _check_choices_name_phases(regimen, choices or {})
     phases = [
@@ -113,7 +118,8 @@ def _phase_starts(phases: list[PrescriptionPhase], plan: dict) -> list[PhaseStar
 
 @transaction.atomic
 def prescription_start(*, patient: Patient, **options) -> Prescribed:
-    """Prescribe for a patient who has no running (active or paused) prescription.
+    """Prescribe for a patient who has no running (active or paused) prescription, with a
+    first dose within a year of today (`bounds.prescription_start`).
 
     Conservative choice: the spec does not say what a second running prescription means, and
     two would put two plans of doses in front of the patient; the current one is stopped
@@ -122,6 +128,9 @@ def prescription_start(*, patient: Patient, **options) -> Prescribed:
     regimen and start again within 10 minutes (a double tap, a resent form) gets the
     prescription already made.
     """
+    time_zone = options.get("time_zone") or patient.time_zone
+    validate_time_zone(time_zone)
+    _check_start(options["start_on"], time_zone=time_zone, now=options["now"])
     Patient.objects.select_for_update().get(pk=patient.pk)
     running = patient.prescriptions.filter(status__in=RUNNING).first()
     if running is not None and _is_repeat(running, options):
@@ -139,6 +148,11 @@ def prescription_start(*, patient: Patient, **options) -> Prescribed:
             }
         )
     return prescription_create(patient=patient, **options)
+
+
+def _check_start(start_on: date, *, time_zone: str, now: datetime) -> None:
+    """The first dose within a year of today in the prescription's zone (`bounds`)."""
+    bounds.prescription_start(now.astimezone(zone_for(time_zone)).date()).check(start_on)
 
 
 def _is_repeat(running: Prescription, options: dict) -> bool:

@@ -12,7 +12,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import Patient
 from flags.services import renal_cyano_flag
-from schedules import safety
+from schedules import bounds, safety
 from schedules.models import EndKind, Prescription, PrescriptionPhase, Regimen
 from schedules.scheduler import zone_for
 from schedules.services.schedule import prescription_schedule_rebuild
@@ -195,10 +195,8 @@ def prescription_phase_end(
         raise ValidationError(_("Only an open phase ends on a clinician's word."))
     if phase.ended_on is not None:
         raise ValidationError(_("This phase already ended on %(day)s.") % {"day": phase.ended_on})
-    if ended_on < prescription.start_on:
-        raise ValidationError(_("A phase cannot end before the prescription starts."))
-    if ended_on > now.astimezone(zone_for(prescription.time_zone)).date():
-        raise ValidationError(_("Record no further improvement on today or an earlier day."))
+    today = now.astimezone(zone_for(prescription.time_zone)).date()
+    bounds.phase_end_on(prescription.start_on, today).check(ended_on)
     phase.ended_on = ended_on
     phase.save(update_fields=["ended_on"])
     audit_record(

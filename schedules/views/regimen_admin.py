@@ -189,7 +189,8 @@ def _with_one_more_phase(data):
     """The no-JavaScript "Add a phase": the same form with one more, empty, phase."""
     data = data.copy()
     total = data.get("phases-TOTAL_FORMS", "")
-    total = int(total) if total.isdigit() else 0
+    # str.isdigit() is true of "²" too, which int() refuses.
+    total = int(total) if total.isascii() and total.isdigit() and len(total) < 6 else 0
     data["phases-TOTAL_FORMS"] = str(min(total + 1, PhaseFormSet.max_num))
     return data
 

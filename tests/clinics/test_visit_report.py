@@ -100,6 +100,15 @@ def test_the_default_period_is_audited_with_its_dates_in_the_patients_zone(
         ("?from=yesterday&to=2026-03-10", "Enter a valid date."),
         ("?from=2026-03-10&to=2026-03-01", "The end of the period must be on or after its start."),
         ("?from=2020-01-01&to=2026-03-01", "Choose a period of at most three years."),
+        # Year 9999 used to overflow in the report (a 500); year 1 was accepted.
+        (
+            "?from=9999-12-01&to=9999-12-31",
+            "The start of the period must be between 1 Jan 2000 and 31 Dec 2099.",
+        ),
+        (
+            "?from=0001-01-01&to=0001-12-31",
+            "The end of the period must be between 1 Jan 2000 and 31 Dec 2099.",
+        ),
         ("?from=2026-03-01", "This field is required."),
         ("?to=2026-03-01&from=", "This field is required."),
     ],

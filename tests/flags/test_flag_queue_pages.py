@@ -1,6 +1,7 @@
 """The nurse's flag queue pages: order, filters, a flag's context, resolving with a note,
 assigning to a colleague (audited), and who may see which flag (section 5)."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import User
 from audit.models import AuditEvent
 from flags.models import Flag
 from flags.queue import flag_details_in_words
@@ -239,6 +241,36 @@ def test_resolving_needs_a_post(verified_client, nurse, patient):
     assert response.status_code == 405
 
 
+def test_a_patient_id_no_row_can_have_finds_no_flags_as_a_stranger_does(
+    verified_client, nurse, patient, other_clinic
+):
+    """`?patient=` past the database's range answered 500 (SQLite: an OverflowError), and a
+    value that is no number showed every patient's flags; now each finds nothing, exactly as
+    a patient of another clinic or an id no one has."""
+    raise_flag(patient)
+    stranger = factories.PatientFactory(clinic=other_clinic)
+    raise_flag(stranger)
+    client = verified_client(nurse)
+    answers = {
+        value: client.get(LIST, {"patient": value})
+        for value in [
+            "9" * 40,
+            "9" * 5000,
+            str(2**63),
+            "-1",
+            "0",
+            "someone",
+            str(stranger.pk),
+            str(stranger.pk + 1000),
+        ]
+    }
+    for value, response in answers.items():
+        assert response.status_code == 200, value[:50]
+        assert queue_of(response) == [], value[:50]
+        assert "Nothing needs a look with these filters." in response.content.decode()
+    assert queue_of(client.get(LIST, {"patient": patient.pk})) != []
+
+
 # Assigning.
 
 
@@ -266,9 +298,47 @@ def test_assigning_to_a_nurse_of_another_clinic_is_refused_with_a_message(
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Choose a nurse of the patient&#x27;s clinic." in page
-    # Refused without naming them: an id typed in must not tell who another clinic's nurse is.
+    assert "Choose one of the nurses of the patient&#x27;s clinic listed." in page
     assert other_nurse.display_name not in page
+    flag.refresh_from_db()
+    assert flag.assigned_to is None
+
+
+def without_csrf_tokens(page: bytes) -> bytes:
+    """The page with its CSRF tokens blanked: they are masked afresh on every page."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", page)
+
+
+def test_an_assignee_outside_the_clinic_is_refused_exactly_as_an_id_no_one_has(
+    verified_client, nurse, patient, other_nurse, other_clinic, clinic_admin
+):
+    """Section 5: the answer must not tell whether an id is someone, nor who (it named them:
+    "<Full Name> is not a nurse of ..."). Another clinic's nurse, a patient, a clinic admin,
+    another clinic's patient, an id no one has and ids past the database's range all get the
+    very same page."""
+    flag = raise_flag(patient)
+    stranger = factories.PatientFactory(clinic=other_clinic)
+    nobody = User.objects.order_by("-pk").first().pk + 1000
+    client = verified_client(nurse)
+    url = reverse("flag_queue:assign", args=[flag.pk])
+    answers = {
+        who: client.post(url, {"assignee": value})
+        for who, value in {
+            "other clinic's nurse": other_nurse.pk,
+            "patient": patient.user.pk,
+            "clinic admin": clinic_admin.pk,
+            "other clinic's patient": stranger.user.pk,
+            "no one": nobody,
+            "past the range": "9" * 40,
+        }.items()
+    }
+    assert {response.status_code for response in answers.values()} == {200}
+    pages = {without_csrf_tokens(response.content) for response in answers.values()}
+    assert len(pages) == 1, "the answers differ"
+    [page] = pages
+    assert b"Choose one of the nurses of the patient&#x27;s clinic listed." in page
+    for person in (other_nurse, clinic_admin, stranger.user):  # the flag's patient is shown
+        assert person.display_name.encode() not in page
     flag.refresh_from_db()
     assert flag.assigned_to is None
 
@@ -280,8 +350,9 @@ def test_a_flag_goes_only_to_an_active_nurse_of_the_patients_clinic(
     inactive = factories.NurseFactory(clinics=[clinic], is_active=False)
     assignee = {"patient": patient.user, "admin": clinic_admin, "inactive": inactive}[who]
     flag = raise_flag(patient)
-    with pytest.raises(ValidationError, match="is not a nurse of"):
+    with pytest.raises(ValidationError) as refused:
         flag_assign(flag=flag, assignee=assignee, actor=nurse, now=NOW)
+    assert refused.value.messages == ["Choose one of the nurses of the patient's clinic listed."]
     assert not AuditEvent.objects.filter(summary__startswith="Assigned").exists()
 
 

@@ -53,7 +53,12 @@ def preview(patient, slug_or_regimen, **options):
     regimen = (
         library_regimen(slug_or_regimen) if isinstance(slug_or_regimen, str) else slug_or_regimen
     )
-    defaults = {"start_on": START, "dose_time": time(9, 0), "time_zone": "Europe/London"}
+    defaults = {
+        "start_on": START,
+        "dose_time": time(9, 0),
+        "time_zone": "Europe/London",
+        "now": NOW,
+    }
     return prescription_preview(patient=patient, regimen=regimen, **(defaults | options))
 
 

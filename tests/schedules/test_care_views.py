@@ -268,7 +268,10 @@ def test_a_future_end_date_is_refused_and_nothing_changes(verified_client, nurse
     page = verified_client(nurse).post(
         reverse("care:phase_end", args=[rx.pk]), {"ended_on": "2026-02-01"}
     )
-    assert "today or an earlier day" in page.content.decode()
+    assert (
+        "The day of no further improvement must be between 5 Jan 2026 and 5 Jan 2026."
+        in page.content.decode()
+    )
     assert rx.phases.get(position=1).ended_on is None
 
 
@@ -364,7 +367,7 @@ def test_an_empty_lab_form_or_a_future_date_saves_nothing(verified_client, nurse
     page = client.post(url, {"taken_on": "2026-01-05", "b12_unit": "pg/mL"})
     assert "Enter at least one result." in page.content.decode()
     page = client.post(url, {"taken_on": "2026-03-01", "b12": "400", "b12_unit": "pg/mL"})
-    assert "cannot be in the future" in page.content.decode()
+    assert "The sample date must be between 5 Jan 2025 and 5 Jan 2026." in page.content.decode()
     page = client.post(url, {"taken_on": "2026-01-05", "b12": "-4", "b12_unit": "pg/mL"})
     assert "greater than or equal to 0" in page.content.decode()
     page = client.post(url, {"taken_on": "2026-01-05", "homocysteine": "8.25", "b12_unit": "pg/mL"})

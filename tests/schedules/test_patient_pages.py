@@ -261,7 +261,9 @@ def test_a_time_given_before_the_prescription_starts_is_refused_by_name(client_o
         reverse("schedules:dose_log", args=[dose(rx).pk]),
         log_form(dose(rx), given_at="2026-03-01T09:00"),
     )
-    assert "The time given cannot be before the prescription starts." in response.text
+    assert (
+        "The time given cannot be before the prescription starts, on 2 Mar 2026." in response.text
+    )
     assert dose(rx).status == Status.PLANNED
 
 

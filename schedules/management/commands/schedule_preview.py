@@ -5,6 +5,7 @@ from zoneinfo import available_timezones
 
 from django.core.management.base import BaseCommand, CommandError
 
+from schedules import bounds
 from schedules.models import Regimen
 from schedules.preview import regimen_preview
 
@@ -39,10 +40,11 @@ class Command(BaseCommand):
             raise CommandError(f"unknown protocol {slug!r}; the library has: {known}")
         if start is None:
             raise CommandError("--start is required (YYYY-MM-DD)")
-        start_on = _date("--start", start)
+        start_on = _bounded("--start", _date("--start", start), bounds.preview_start())
         until_on = _date("--until", until) if until else start_on + timedelta(days=DEFAULT_DAYS)
         if until_on < start_on:
             raise CommandError(f"--until {until} is before --start {start}")
+        _bounded("--until", until_on, bounds.preview_until(start_on))
         if tz not in available_timezones():
             raise CommandError(f"--tz {tz!r} is not an IANA time zone")
         preview = regimen_preview(
@@ -58,6 +60,12 @@ def _date(option: str, value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _bounded(option: str, value: date, bound: bounds.Bound) -> date:
+    if value not in bound:
+        raise CommandError(f"{option} {value.isoformat()}: {bound.message}")
+    return value
 
 
 def _time(value: str) -> time:

@@ -9,7 +9,7 @@ from flags.models import Flag
 from flags.selectors import flags_open_for_staff
 from schedules.forms.care import LabRecordForm
 from schedules.models import LabResult
-from schedules.services import lab_result_enter
+from schedules.services import lab_result_enter, lab_taken_on_bound
 from schedules.views.care.common import (
     add_service_error,
     back_to_record,
@@ -30,7 +30,11 @@ def lab_record(request, patient_id: int):
     context = context_for(patient, current_prescription_of(patient))
     now = timezone.now()
     today = local_now(patient, now).date()
-    form = LabRecordForm(request.POST or None, today=today, initial={"taken_on": today})
+    form = LabRecordForm(
+        request.POST or None,
+        taken_on_bound=lab_taken_on_bound(patient, now),
+        initial={"taken_on": today},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from schedules import bounds
 from schedules.forms.care import IntervalChangeForm, PhaseEndForm
 from schedules.models import EndKind, InjectionEvent, Prescription
 from schedules.services import PhaseChoice, prescription_phase_change, prescription_phase_end
@@ -33,7 +34,11 @@ def phase_end(request, prescription_id: int):
         return render_in_zone(request, "schedules/care/phase_end.html", context, rx.time_zone)
     now = timezone.now()
     today = local_now(rx, now).date()
-    form = PhaseEndForm(request.POST or None, today=today, initial={"ended_on": today})
+    form = PhaseEndForm(
+        request.POST or None,
+        bound=bounds.phase_end_on(rx.start_on, today),
+        initial={"ended_on": today},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             prescription_phase_end(

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from schedules import bounds
 from schedules.forms.care import PrescribeForm
 from schedules.models import Prescription
 from schedules.selectors import regimens_visible_to
@@ -23,6 +24,8 @@ from schedules.views.care.common import (
 )
 
 RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED)
+# Ids are 64-bit: 18 digits always fit, and more is never an id of ours.
+MAX_ID_DIGITS = 18
 
 
 @nurse_page
@@ -35,8 +38,8 @@ def prescribe(request, patient_id: int):
             request, "schedules/care/prescribe_blocked.html", context, patient.time_zone
         )
     regimens = regimens_visible_to(request.user)
-    chosen = request.POST.get("regimen") or request.GET.get("regimen") or ""
-    if not chosen.isdigit():
+    chosen = _regimen_id(request.POST.get("regimen") or request.GET.get("regimen") or "")
+    if chosen is None:
         context |= {
             "library": [regimen for regimen in regimens if regimen.is_library],
             "templates": [regimen for regimen in regimens if not regimen.is_library],
@@ -44,13 +47,15 @@ def prescribe(request, patient_id: int):
         return render_in_zone(
             request, "schedules/care/prescribe_choose.html", context, patient.time_zone
         )
-    regimen = get_object_or_404(regimens, pk=int(chosen))
+    regimen = get_object_or_404(regimens, pk=chosen)
     now = timezone.now()
+    today = local_now(patient, now).date()
     form = PrescribeForm(
         request.POST or None,
         regimen=regimen,
+        start_bound=bounds.prescription_start(today),
         initial={
-            "start_on": local_now(patient, now).date(),
+            "start_on": today,
             "dose_time": patient.dose_time,
             "time_zone": patient.time_zone,
         },
@@ -75,12 +80,19 @@ def prescribe(request, patient_id: int):
                 return back_to_record(patient)
         elif "edit" not in request.POST:
             try:
-                preview = prescription_preview(patient=patient, regimen=regimen, **options)
+                preview = prescription_preview(patient=patient, regimen=regimen, now=now, **options)
             except ValidationError as exc:
                 add_service_error(form, exc)
     context |= {"regimen": regimen, "form": form, "preview": preview}
     zone = form.cleaned_data["time_zone"] if preview else patient.time_zone
     return render_in_zone(request, "schedules/care/prescribe.html", context, zone)
+
+
+def _regimen_id(value: str) -> int | None:
+    """The regimen asked for, as an id a row can have; anything else: none chosen yet."""
+    if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        return int(value)
+    return None
 
 
 def _prescribed_messages(request, prescribed) -> None:

@@ -424,15 +424,19 @@ def channel_test_notify(*, channel: Channel, now: datetime) -> Reminder:
                 )
                 % {"minutes": verdict.retry_minutes}
             )
-        return Reminder.objects.create(
-            user_id=channel.user_id,
-            channel=channel,
-            kind=Reminder.Kind.TEST,
-            due_at=now,
-            send_after=now,
-            urgent=False,
+        # The key names the instant: a second press at the very same one is the same test.
+        reminder, _created = Reminder.objects.get_or_create(
             idempotency_key=f"test:{channel.pk}:{now:%Y%m%dT%H%M%S%f}",
+            defaults={
+                "user_id": channel.user_id,
+                "channel": channel,
+                "kind": Reminder.Kind.TEST,
+                "due_at": now,
+                "send_after": now,
+                "urgent": False,
+            },
         )
+        return reminder
 
 
 def reminder_mark_read(*, reminder: Reminder, now: datetime) -> Reminder:

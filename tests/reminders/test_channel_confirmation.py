@@ -217,6 +217,14 @@ def test_a_test_still_waiting_is_returned_without_counting(patient, settings):
     assert channel_test_notify(channel=inbox, now=NOW).pk == first.pk
 
 
+def test_a_second_test_at_the_same_instant_as_a_sent_one_is_that_test_not_an_error(patient):
+    inbox = channel_ensure_inbox(user=patient.user)
+    first = channel_test_notify(channel=inbox, now=NOW)
+    Reminder.objects.filter(pk=first.pk).update(status="sent", sent_at=NOW)
+    assert channel_test_notify(channel=inbox, now=NOW).pk == first.pk
+    assert Reminder.objects.count() == 1
+
+
 # Which channels start confirmed ---------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation
 from audit.models import AuditEvent
+from schedules import bounds
 from schedules.forms.care import PrescribeForm
 from schedules.models import Prescription
 from tests.access_world import (
@@ -531,7 +532,7 @@ def prescribe_body(template: str) -> Callable[[World], dict]:
 
     def body(world: World) -> dict:
         regimen = world.objects[template]
-        form = PrescribeForm(regimen=regimen)
+        form = PrescribeForm(regimen=regimen, start_bound=bounds.prescription_start(NOW.date()))
         chosen = {
             name: field.initial for name, field in form.fields.items() if field.initial is not None
         }

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.client import client_ip
 from audit.models import AuditEvent
-from clinics.page_cache import patient_data_changed
+from workspace.page_cache import patient_data_changed
 
 # The target of a view of a patient's data: the patient (clinics.Patient), named as
 # `audit_record` names a target, without importing the model here.

@@ -343,7 +343,7 @@ def _warm_records() -> tuple[int, float]:
     from django.core.cache import cache
     from django.utils import timezone
 
-    from clinics import record_page
+    from workspace import record_page
 
     cache.delete(record_page.WARM_LOCK)
     began = clock.perf_counter()

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "schedules",
     "flags",
     "reminders",
+    "workspace",
 ]
 
 MIDDLEWARE = [
@@ -156,7 +157,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "accounts.context_processors.navigation",
+                "workspace.context_processors.navigation",
             ],
         },
     },
@@ -354,7 +355,7 @@ STAFF_PAGE_CACHE_SECONDS = _int("STAFF_PAGE_CACHE_SECONDS", 60)
 if STAFF_PAGE_CACHE_SECONDS < 0:
     raise SystemExit("config error: STAFF_PAGE_CACHE_SECONDS must be 0 (off) or more")
 # A patient's record is kept until their data changes or the clock changes what it shows
-# (clinics/page_cache.py), and this long at most; 0 does not keep them.
+# (workspace/page_cache.py), and this long at most; 0 does not keep them.
 STAFF_RECORD_CACHE_SECONDS = _int("STAFF_RECORD_CACHE_SECONDS", 3600)
 if STAFF_RECORD_CACHE_SECONDS < 0:
     raise SystemExit("config error: STAFF_RECORD_CACHE_SECONDS must be 0 (off) or more")

@@ -10,10 +10,7 @@ from schedules.views import calendar_feed
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
-    path("clinic/", include("clinics.urls")),
-    path("clinic/regimens/", include("schedules.urls_staff")),
-    path("clinic/flags/", include("flags.urls_staff")),
-    path("clinic/", include("schedules.urls_care")),
+    path("clinic/", include("workspace.urls")),
     path("me/reminders/", include("reminders.urls")),
     path("me/symptoms/", include("flags.urls")),
     path("me/", include("schedules.urls")),

@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy
 from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import StaffMembership
-from clinics.page_cache import patient_data_changed
 from flags.models import Flag, SymptomReport
 from schedules import safety
 from schedules.models import LabOrder, LabResult, LabTest, Prescription
 from schedules.scheduler import zone_for
+from workspace.page_cache import patient_data_changed
 
 # Section 4 and issue 4: these reach the nurses at once (reminders.services.staff finds
 # them), not only in the daily digest.

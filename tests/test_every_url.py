@@ -38,7 +38,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import Invitation
 from audit.models import AuditEvent
 from schedules import bounds
-from schedules.forms.care import PrescribeForm
 from schedules.models import Prescription
 from tests.access_world import (
     LOGIN,
@@ -56,6 +55,7 @@ from tests.access_world import (
     snapshot,
     world_fixture,  # noqa: F401 (the module's `world`)
 )
+from workspace.forms.actions import PrescribeForm
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ by that person. A page staff can open must be classified in STAFF_PAGES, as show
 or not, and is held to it: a new staff page fails here until someone decides, and a page
 said to show no patient fails the day it shows one.
 
-The one way a staff view gets a patient is `clinics.viewing`, which writes the row.
+The one way a staff view gets a patient is `workspace.viewing`, which writes the row.
 """
 
 import pytest

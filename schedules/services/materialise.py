@@ -21,10 +21,10 @@ from decimal import Decimal
 from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 
-from clinics.page_cache import patients_data_changed
 from schedules import scheduler
 from schedules.models import InjectionEvent, LabOrder, Prescription, PrescriptionPhase
 from schedules.services.schedule import schedule_plan
+from workspace.page_cache import patients_data_changed
 
 PHASE_FIELDS = (
     "pk",

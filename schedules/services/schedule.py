@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from clinics.page_cache import patient_data_changed
 from schedules import scheduler
 from schedules.models import (
     InjectionEvent,
@@ -18,6 +17,7 @@ from schedules.models import (
     ScheduleChange,
 )
 from schedules.specs import HISTORY_STATUSES, occurrence, phase_spec
+from workspace.page_cache import patient_data_changed
 
 Status = InjectionEvent.Status
 REBUILT_FIELDS = ["due_at", "due_on", "amount", "unit", "route", "status"]

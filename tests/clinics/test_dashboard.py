@@ -13,13 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from clinics.dashboard import dashboard_rows, rows_sorted
 from flags.models import Flag
 from flags.services import flag_raise
 from schedules.models import InjectionEvent, LabOrder
 from schedules.services import injection_event_log, lab_result_record
 from tests import factories
 from tests.schedules.factories import prescribe
+from workspace.dashboard import dashboard_rows, rows_sorted
 
 pytestmark = pytest.mark.django_db
 Status = InjectionEvent.Status

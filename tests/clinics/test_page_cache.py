@@ -1,4 +1,4 @@
-"""The nurse's pages kept in the cache (clinics/page_cache.py): the dashboard's table, which
+"""The nurse's pages kept in the cache (workspace/page_cache.py): the dashboard's table, which
 nurses of the same clinics share, and a patient's record. An audited change or a new flag
 shows at once; on the dashboard, a change the workers make on their own without one shows
 once STAFF_PAGE_CACHE_SECONDS have passed, or on Refresh; who may see a page is checked
@@ -339,8 +339,8 @@ def test_the_record_frame_is_kept_per_nurse_and_holds_each_patients_own_record(
     second = response.content.decode()
     # The other patient's record was worked out now, into the frame kept before.
     rendered = [template.name for template in response.templates]
-    assert "clinics/_record_body.html" in rendered
-    assert "clinics/patient_record.html" not in rendered and "base.html" not in rendered
+    assert "workspace/_record_body.html" in rendered
+    assert "workspace/patient_record.html" not in rendered and "base.html" not in rendered
     theirs_page = theirs.get(record_url(other)).content.decode()
     assert treated.user.display_name in title_of(first)
     assert "Cyanocobalamin" in first and 'id="as-of"' in first

@@ -1,5 +1,5 @@
 """A patient's record kept until that patient's data changes or the clock changes what it
-shows (clinics/page_cache.py, clinics/record_page.py): kept past STAFF_PAGE_CACHE_SECONDS,
+shows (workspace/page_cache.py, workspace/record_page.py): kept past STAFF_PAGE_CACHE_SECONDS,
 left kept by a change to another patient, worked out again at once after a change to this
 patient (a nurse's, or a worker's marking a dose missed), and at every instant
 `record_valid_until` names; never before it would show something different."""
@@ -16,14 +16,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clinics import page_cache, record_page
-from clinics.record import record_valid_until
 from flags.models import Flag
 from flags.services import flag_raise, flag_resolve
 from schedules.models import InjectionEvent
 from schedules.services import injection_event_log, injection_events_mark_missed
 from tests import factories
 from tests.schedules.factories import prescribe
+from workspace import page_cache, record_page
+from workspace.record import record_valid_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pages_kept")]
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)

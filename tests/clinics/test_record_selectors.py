@@ -1,5 +1,5 @@
 """What the nurse's patient record reads: the header and prescription, doses, labs, flags,
-the timeline chart's data and the audit trail (clinics/record.py)."""
+the timeline chart's data and the audit trail (workspace/record/)."""
 
 from datetime import date, time
 from decimal import Decimal
@@ -8,12 +8,12 @@ import pytest
 
 from audit.models import AuditEvent
 from audit.services import audit_record_views
-from clinics import record
 from flags.models import Flag
 from schedules.models import LabResult, Prescription
 from schedules.services import lab_result_record, prescription_update_timing
 from tests.clinics.record_helpers import NOW, utc
 from tests.schedules.factories import prescribe
+from workspace import record
 
 pytestmark = pytest.mark.django_db
 

@@ -14,12 +14,12 @@ from django.urls import reverse
 from accounts.models import User
 from audit.models import AuditEvent
 from flags.models import Flag
-from flags.queue import flag_details_in_words
 from flags.services import flag_assign, flag_raise, flag_raise_items, symptom_report_create
 from schedules.models import InjectionEvent
 from schedules.services import lab_result_record
 from tests import factories
 from tests.schedules.factories import prescribe
+from workspace.flag_queue import flag_details_in_words
 
 pytestmark = pytest.mark.django_db
 Cause = Flag.Cause

@@ -462,7 +462,7 @@ def test_a_planned_dose_cannot_be_entered_in_error(verified_client, nurse, patie
 
 def render_actions(patient, prescription) -> str:
     return render_to_string(
-        "schedules/care/_actions.html", {"patient": patient, "prescription": prescription}
+        "workspace/actions/_actions.html", {"patient": patient, "prescription": prescription}
     )
 
 

@@ -16,8 +16,8 @@ from flags.services import symptom_report_create
 from schedules.models import InjectionEvent
 from schedules.services import lab_result_record
 from tests import factories
-from tests.clinics.record_helpers import NOW, utc
 from tests.schedules.factories import prescribe
+from tests.workspace.record_helpers import NOW, utc
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from schedules.models import Prescription
-from tests.clinics.record_helpers import NOW, record_labs, report_tingling, treat
+from tests.workspace.record_helpers import NOW, record_labs, report_tingling, treat
 
 
 @pytest.fixture

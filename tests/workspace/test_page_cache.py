@@ -2,7 +2,7 @@
 nurses of the same clinics share, and a patient's record. An audited change or a new flag
 shows at once; on the dashboard, a change the workers make on their own without one shows
 once STAFF_PAGE_CACHE_SECONDS have passed, or on Refresh; who may see a page is checked
-before anything kept is shown. How long a record is kept: tests/clinics/test_record_cache.py."""
+before anything kept is shown. How long a record is kept: tests/workspace/test_record_cache.py."""
 
 from datetime import UTC, date, datetime, timedelta
 

@@ -11,8 +11,8 @@ from audit.services import audit_record_views
 from flags.models import Flag
 from schedules.models import LabResult, Prescription
 from schedules.services import lab_result_record, prescription_update_timing
-from tests.clinics.record_helpers import NOW, utc
 from tests.schedules.factories import prescribe
+from tests.workspace.record_helpers import NOW, utc
 from workspace import record
 
 pytestmark = pytest.mark.django_db

@@ -1,3 +1,5 @@
+"""Where and when to preview a regimen: the regimen page's form and the editor's sample."""
+
 from datetime import timedelta
 
 from crispy_forms.helper import FormHelper

@@ -2,38 +2,17 @@
 services decide what may be recorded (a time given in the future, before the start...)."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import LOCAL_INPUT_FORMAT, InPatientZoneForm, LocalDateTimeInput
 from schedules.models import InjectionEvent
 
-LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 BUTTOCK_SITES = {InjectionEvent.Site.LEFT_BUTTOCK, InjectionEvent.Site.RIGHT_BUTTOCK}
 
 
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format=LOCAL_INPUT_FORMAT)
-
-
-class _InPatientZoneForm(forms.Form):
-    """Times are typed in the patient's own time zone, whatever the server's."""
-
-    def __init__(self, *args, zone: ZoneInfo, **kwargs):
-        self.zone = zone
-        super().__init__(*args, **kwargs)
-
-    def full_clean(self):
-        with timezone.override(self.zone):
-            super().full_clean()
-
-
-class DoseDetailsForm(_InPatientZoneForm):
+class DoseDetailsForm(InPatientZoneForm):
     """Time given, site, lot and notes: logging a dose, and correcting one."""
 
     given_at = forms.DateTimeField(

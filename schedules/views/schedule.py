@@ -8,11 +8,10 @@ from datetime import date
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import formats, timezone
-from django.utils.translation import gettext_lazy as _
 
 from schedules import scheduler, selectors
 from schedules.models import InjectionEvent
-from schedules.selectors import DoseOutcome
+from schedules.selectors import OUTCOME_ICONS, OUTCOME_LABELS
 from schedules.services.corrections import can_correct
 from schedules.views.today import patient_page, what_to_take
 
@@ -20,25 +19,6 @@ UPCOMING_SHOWN = 12
 RECENT_HISTORY_SHOWN = 10
 HISTORY_PAGE_SIZE = 25
 PRINTED_DOSES = 15
-
-OUTCOME_LABELS = {
-    DoseOutcome.PLANNED: _("planned"),
-    DoseOutcome.ON_TIME: _("taken on time"),
-    DoseOutcome.LATE: _("taken late"),
-    DoseOutcome.EARLY: _("taken early"),
-    DoseOutcome.SKIPPED: _("skipped"),
-    DoseOutcome.MISSED: _("missed"),
-    DoseOutcome.CANCELLED: _("cancelled"),
-}
-OUTCOME_ICONS = {
-    DoseOutcome.PLANNED: "bi-circle",
-    DoseOutcome.ON_TIME: "bi-check-circle-fill",
-    DoseOutcome.LATE: "bi-clock-history",
-    DoseOutcome.EARLY: "bi-check-circle",
-    DoseOutcome.SKIPPED: "bi-dash-circle",
-    DoseOutcome.MISSED: "bi-x-circle-fill",
-    DoseOutcome.CANCELLED: "bi-slash-circle",
-}
 
 
 @dataclass

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics.selectors import patient_of
-from schedules import scheduler, selectors
+from schedules import safety, scheduler, selectors
 from schedules.models import INJECTED_ROUTES, InjectionEvent, LabResult, Prescription
 from schedules.services.corrections import can_correct, correction_deadline
 from schedules.specs import phase_spec
@@ -134,15 +134,13 @@ def platelet_notice(patient) -> dict | None:
 
 
 def home_injection_blocked(prescription: Prescription, event: InjectionEvent, patient) -> str:
-    """Why the patient may not log this dose at home now, or "" when they may."""
-    if prescription.status == Prescription.Status.PAUSED:
-        return "prescription_paused"
-    if prescription.status == Prescription.Status.STOPPED:
-        return "prescription_stopped"
-    notice = platelet_notice(patient) if event.route in INJECTED_ROUTES else None
-    if notice and notice["paused"]:
-        return "platelets_paused"
-    return ""
+    """Why the patient may not log this dose at home now, or "" when they may: the rule
+    (`safety.home_injection_blocked`, section 4) asked with this dose's facts."""
+    return safety.home_injection_blocked(
+        prescription_status=prescription.status,
+        route=event.route,
+        platelet_status=selectors.platelet_guidance(patient),
+    )
 
 
 @patient_page

@@ -15,19 +15,6 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
 
 
-class PatientDetailsForm(SubmitHelperMixin, forms.Form):
-    time_zone = forms.ChoiceField(
-        label=_("Time zone"),
-        choices=time_zone_choices,
-        help_text=_("Your doses are due at your preferred time in this time zone."),
-    )
-    dose_time = forms.TimeField(
-        label=_("Preferred dose time"),
-        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-        help_text=_("The time of day you would like to take your doses."),
-    )
-
-
 class ClinicSettingsForm(SubmitHelperMixin, forms.Form):
     submit_label = _("Save clinic settings")
 

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "schedules",
     "flags",
     "reminders",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,1 +1,1 @@
-"""Views: thin, one module per page group (staff regimens; the patient's pages)."""
+"""Views: thin, one module per page group (the workspace's regimens and nurse actions)."""

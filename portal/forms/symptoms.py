@@ -1,3 +1,5 @@
+"""The patient's symptom report: what they noticed, ticked from the list, and a note."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

@@ -23,11 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.views.today import patient_page
 from reminders.models import Preference
-from schedules import ical, selectors
+from schedules import ical, selectors, services
 from schedules.models import CalendarFeed
-from schedules.services import calendar_feed_create, calendar_feed_revoke
-from schedules.views.today import patient_page
 
 ONCE_COOKIE = "calendar_link_once"
 ONCE_SALT = "schedules.calendar_feed.once"
@@ -53,9 +52,9 @@ def calendar_feed(request, patient):
 
 @require_POST
 @patient_page
-def calendar_feed_create_view(request, patient):
+def calendar_feed_create(request, patient):
     """Makes a new link (turning off the one before) and hands its token to the page, once."""
-    made = calendar_feed_create(patient=patient, actor=request.user, now=timezone.now())
+    made = services.calendar_feed_create(patient=patient, actor=request.user, now=timezone.now())
     response = redirect("schedules:calendar_feed")
     response.set_signed_cookie(
         ONCE_COOKIE,
@@ -89,9 +88,9 @@ def _page_path() -> str:
 
 @require_POST
 @patient_page
-def calendar_feed_revoke_view(request, patient, feed_id: int):
+def calendar_feed_revoke(request, patient, feed_id: int):
     feed = get_object_or_404(selectors.calendar_feeds_of_patient(request.user), pk=feed_id)
-    calendar_feed_revoke(feed=feed, actor=request.user, now=timezone.now())
+    services.calendar_feed_revoke(feed=feed, actor=request.user, now=timezone.now())
     messages.success(
         request, _("The link is turned off. Calendars using it will stop showing your doses.")
     )

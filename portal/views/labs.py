@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.views.today import patient_page
 from schedules import selectors
 from schedules.models import LabResult
-from schedules.views.today import patient_page
 
 B12_TARGET_PG_ML = 350
 HOMOCYSTEINE_TARGET_UMOL_L = 10

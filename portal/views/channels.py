@@ -1,9 +1,14 @@
-"""The patient's email addresses and phone numbers on their reminder settings page: adding
-one (a code is sent to it at once), typing that code back, asking for a new one, turning one
-that stopped working back on, removing one, and a test notification."""
+"""The patient's channels on their reminder settings page. Email addresses and phone numbers:
+adding one (a code is sent to it at once), typing that code back, asking for a new one,
+turning one that stopped working back on, removing one, and a test notification. Browser
+push: this browser's subscription, posted as JSON by static/js/push.js, and taken back."""
+
+import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -12,12 +17,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import User
-from reminders import forms, selectors
+from portal.forms.reminder_settings import ChannelConfirmForm, EmailChannelForm, SmsChannelForm
+from portal.views.reminder_settings import settings_page
+from reminders import selectors
 from reminders.models import Channel
 from reminders.services import channels as channel_services
 from reminders.services import confirmation
 from reminders.services.relevance import zone_of_user
-from reminders.views import settings_page
 from schedules.scheduler import zone_for
 
 PATIENT = User.Role.PATIENT
@@ -26,7 +32,7 @@ PATIENT = User.Role.PATIENT
 @role_required(PATIENT)
 @require_POST
 def add_email(request):
-    form = forms.EmailChannelForm(request.POST)
+    form = EmailChannelForm(request.POST)
     if form.is_valid():
         try:
             channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.EMAIL)
@@ -46,7 +52,7 @@ def add_sms(request):
     if not selectors.sms_available():
         messages.error(request, _("Text messages are not available from this server."))
         return redirect("reminders:settings")
-    form = forms.SmsChannelForm(request.POST)
+    form = SmsChannelForm(request.POST)
     if form.is_valid():
         try:
             channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.SMS)
@@ -88,7 +94,7 @@ def _to_channel(channel: Channel):
 def channel_confirm(request, channel_id: int):
     """The code sent to a new email address or phone number, typed back."""
     channel = get_object_or_404(selectors.channel_of(request.user), pk=channel_id)
-    form = forms.ChannelConfirmForm(request.POST, channel=channel)
+    form = ChannelConfirmForm(request.POST, channel=channel)
     if form.is_valid():
         try:
             confirmation.channel_confirm(
@@ -205,3 +211,65 @@ def _describe(channel: Channel) -> str:
     if channel.kind in (Channel.Kind.EMAIL, Channel.Kind.SMS):
         return f"{channel.get_kind_display()} {channel.address}"
     return str(channel.get_kind_display())
+
+
+@role_required(PATIENT)
+@require_POST
+def push_subscribe(request):
+    """The browser's PushSubscription as JSON, from static/js/push.js."""
+    if not selectors.push_available():
+        return _json_error(_("Browser notifications are not set up on this server."), 404)
+    try:
+        channel_services.channel_offer_check(user=request.user, kind=Channel.Kind.PUSH)
+    except ValidationError as exc:
+        return _json_error(" ".join(exc.messages), 403)
+    subscription = _json_body(request)
+    if subscription is NOT_JSON:
+        return _json_error(_("The push subscription is not valid JSON."), 400)
+    if not isinstance(subscription, dict):
+        return _json_error(_("Send the push subscription as a JSON object."), 400)
+    try:
+        channel = channel_services.channel_add_push(user=request.user, subscription=subscription)
+    except ValidationError as exc:
+        return _json_error(" ".join(exc.messages), 400)
+    messages.success(request, _("Notifications are on for this device."))
+    return JsonResponse({"channel": channel.pk, "enabled": True}, status=201)
+
+
+@role_required(PATIENT)
+@require_POST
+def push_unsubscribe(request):
+    """{"endpoint": ...}: stop sending to this browser. Someone else's endpoint is not found."""
+    body = _json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("endpoint"), str):
+        return _json_error(_("Send the subscription's endpoint as JSON."), 400)
+    channel = (
+        selectors.channel_of(request.user)
+        .filter(
+            kind=Channel.Kind.PUSH,
+            address__in=channel_services.push_endpoints_matching(body["endpoint"]),
+        )
+        .first()
+    )
+    if channel is None:
+        return _json_error(_("This device is not receiving your notifications."), 404)
+    channel_services.channel_remove_by_owner(channel=channel, now=timezone.now())
+    messages.success(request, _("Notifications are off for this device."))
+    return JsonResponse({"channel": channel.pk, "enabled": False})
+
+
+NOT_JSON = object()
+
+
+def _json_body(request):
+    """The request's JSON, or NOT_JSON: not UTF-8, not JSON, or nested too deep for the
+    parser (a RecursionError, not a ValueError)."""
+    try:
+        return json.loads(request.body)
+    except (ValueError, RecursionError, RawPostDataException):
+        # RawPostDataException: a form's body, already read as a form (by the CSRF check).
+        return NOT_JSON
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)

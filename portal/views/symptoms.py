@@ -10,21 +10,21 @@ from django.utils.translation import gettext as _
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics.selectors import patient_of
-from flags.forms import SymptomReportForm
 from flags.models import SymptomReport
 from flags.selectors import symptom_reports_of
 from flags.services import symptom_report_create
+from portal.forms.symptoms import SymptomReportForm
 
 REPORTS_PAGE_SIZE = 20
 
 
 @role_required(User.Role.PATIENT)
-def symptom_report(request):
+def report(request):
     patient = get_object_or_404(patient_of(request.user))
     form = SymptomReportForm(request.POST or None)
     if form.is_valid():
         try:
-            report = symptom_report_create(
+            saved = symptom_report_create(
                 patient=patient,
                 symptoms=form.cleaned_data["symptoms"],
                 notes=form.cleaned_data["notes"],
@@ -34,20 +34,20 @@ def symptom_report(request):
             form.add_error(None, exc)
         else:
             messages.success(request, _("Thank you. Your report is saved."))
-            return redirect("symptoms:detail", report_id=report.pk)
+            return redirect("symptoms:detail", report_id=saved.pk)
     page = Paginator(symptom_reports_of(patient), REPORTS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    page.object_list = [_labelled(report) for report in page.object_list]
+    page.object_list = [_labelled(item) for item in page.object_list]
     context = {"form": form, "patient": patient, "page": page}
     return render(request, "flags/symptom_report.html", context)
 
 
 @role_required(User.Role.PATIENT)
-def symptom_report_detail(request, report_id: int):
+def detail(request, report_id: int):
     patient = get_object_or_404(patient_of(request.user))
-    report = _labelled(get_object_or_404(symptom_reports_of(patient), pk=report_id))
-    context = {"report": report, "patient": patient}
+    shown = _labelled(get_object_or_404(symptom_reports_of(patient), pk=report_id))
+    context = {"report": shown, "patient": patient}
     return render(request, "flags/symptom_report_detail.html", context)
 
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from clinics.forms import PatientDetailsForm
+from portal.forms.details import PatientDetailsForm
 
 
 class ActionHelperMixin:

@@ -9,13 +9,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from schedules import scheduler, selectors
-from schedules.models import INJECTED_ROUTES, EndKind, InjectionEvent
-from schedules.patient_forms import BUTTOCK_SITES, DoseCorrectForm, DoseLogForm, DoseSkipForm
-from schedules.services import injection_event_correct, injection_event_log, injection_event_skip
-from schedules.services.corrections import can_correct, correction_deadline
-from schedules.specs import phase_spec
-from schedules.views.today import (
+from portal.forms.doses import BUTTOCK_SITES, DoseCorrectForm, DoseLogForm, DoseSkipForm
+from portal.views.today import (
     dose_timing,
     home_injection_blocked,
     local_when,
@@ -23,6 +18,11 @@ from schedules.views.today import (
     platelet_notice,
     what_to_take,
 )
+from schedules import scheduler, selectors
+from schedules.models import INJECTED_ROUTES, EndKind, InjectionEvent
+from schedules.services import injection_event_correct, injection_event_log, injection_event_skip
+from schedules.services.corrections import can_correct, correction_deadline
+from schedules.specs import phase_spec
 
 Status = InjectionEvent.Status
 RECORDED = (Status.TAKEN, Status.SKIPPED)

@@ -9,11 +9,11 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import formats, timezone
 
+from portal.views.today import patient_page, what_to_take
 from schedules import scheduler, selectors
 from schedules.models import InjectionEvent
 from schedules.selectors import OUTCOME_ICONS, OUTCOME_LABELS
 from schedules.services.corrections import can_correct
-from schedules.views.today import patient_page, what_to_take
 
 UPCOMING_SHOWN = 12
 RECENT_HISTORY_SHOWN = 10

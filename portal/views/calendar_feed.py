@@ -42,7 +42,7 @@ def calendar_feed(request, patient):
     if token is not None:
         url = request.build_absolute_uri(reverse("calendar_feed_ics", args=[token]))
         context.update(feed_url=url, webcal_url="webcal://" + url.split("://", 1)[1])
-    response = render(request, "schedules/calendar_feed.html", context)
+    response = render(request, "portal/calendar_feed.html", context)
     if ONCE_COOKIE in request.COOKIES:
         response.delete_cookie(ONCE_COOKIE, path=_page_path(), samesite="Strict")
     # The address must not outlive this answer in any cache, the browser's included.

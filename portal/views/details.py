@@ -27,4 +27,4 @@ def my_details(request):
         else:
             messages.success(request, _("Your details are saved."))
             return redirect("my_details")
-    return render(request, "clinics/my_details.html", {"form": form, "patient": patient})
+    return render(request, "portal/my_details.html", {"form": form, "patient": patient})

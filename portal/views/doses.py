@@ -77,7 +77,7 @@ def dose_log(request, patient, event_id: int):
         "form": form,
         "site_options": _site_options(form, patient, suggested) if injected else [],
     }
-    return render(request, "schedules/dose_log.html", context)
+    return render(request, "portal/dose_log.html", context)
 
 
 @patient_page
@@ -110,7 +110,7 @@ def dose_skip(request, patient, event_id: int):
             messages.info(request, _plan_message(event, before, selectors.plan_snapshot(event)))
             return redirect("schedules:today")
     context = _dose_context(patient, event, now) | {"form": form}
-    return render(request, "schedules/dose_skip.html", context)
+    return render(request, "portal/dose_skip.html", context)
 
 
 @patient_page
@@ -123,7 +123,7 @@ def dose_correct(request, patient, event_id: int):
     injected = event.route in INJECTED_ROUTES or bool(event.site)
     if not can_correct(event, now):
         context = _dose_context(patient, event, now) | {"too_late": True}
-        return render(request, "schedules/dose_correct.html", context)
+        return render(request, "portal/dose_correct.html", context)
     form = DoseCorrectForm(
         request.POST or None,
         zone=_zone(event),
@@ -162,7 +162,7 @@ def dose_correct(request, patient, event_id: int):
         "site_options": _site_options(form, patient, "") if injected else [],
         "correct_until": correction_deadline(event),
     }
-    return render(request, "schedules/dose_correct.html", context)
+    return render(request, "portal/dose_correct.html", context)
 
 
 def _zone(event: InjectionEvent):
@@ -195,7 +195,7 @@ def _blocked(request, patient, event: InjectionEvent, reason: str):
     if request.method == "POST":
         messages.error(request, _("This dose cannot be logged at home right now."))
     context = _dose_context(patient, event, timezone.now()) | {"blocked": reason}
-    return render(request, "schedules/dose_blocked.html", context)
+    return render(request, "portal/dose_blocked.html", context)
 
 
 def _dose_context(patient, event: InjectionEvent, now) -> dict:

@@ -21,7 +21,7 @@ def inbox(request):
         request.GET.get("page")
     )
     context = {"page": page, "zone": zone_of_user(request.user)}
-    return render(request, "reminders/inbox.html", context)
+    return render(request, "portal/inbox.html", context)
 
 
 @role_required(PATIENT)
@@ -31,4 +31,4 @@ def inbox_message(request, reminder_id: int):
     )
     channel_services.reminder_mark_read(reminder=reminder, now=timezone.now())
     context = {"reminder": reminder, "zone": zone_of_user(request.user)}
-    return render(request, "reminders/inbox_message.html", context)
+    return render(request, "portal/inbox_message.html", context)

@@ -65,14 +65,14 @@ def labs(request, patient):
             r.b12_pg_ml is not None or r.homocysteine_umol_l is not None for r in results
         ),
     }
-    return render(request, "schedules/labs.html", context)
+    return render(request, "portal/labs.html", context)
 
 
 @patient_page
 def lab_result(request, patient, result_id: int):
     result = get_object_or_404(selectors.lab_results_of_patient(request.user), pk=result_id)
     context = {"patient": patient, "item": _explained(result)}
-    return render(request, "schedules/lab_result.html", context)
+    return render(request, "portal/lab_result.html", context)
 
 
 def _explained(result: LabResult) -> dict:

@@ -114,7 +114,7 @@ def settings_page(request, *, patient=None, **bound):
         "fallback_kinds": channel_services.FALLBACK_KINDS,
         "fallback_count": selectors.fallback_count(user),
     }
-    return render(request, "reminders/settings.html", context, status=200)
+    return render(request, "portal/reminder_settings.html", context, status=200)
 
 
 def _channels_with_codes(user, *, confirm_form) -> list[Channel]:

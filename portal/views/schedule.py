@@ -35,7 +35,7 @@ def schedule(request, patient):
     prescription = selectors.current_prescription(request.user)
     context = {"patient": patient, "prescription": prescription}
     if prescription is None:
-        return render(request, "schedules/schedule.html", context)
+        return render(request, "portal/schedule.html", context)
     today = timezone.localdate()
     year, month = _month_asked(request.GET.get("month", ""), today)
     history = selectors.history_events(_prescription_ids(request.user))[:RECENT_HISTORY_SHOWN]
@@ -46,7 +46,7 @@ def schedule(request, patient):
         history=[_row(event) for event in history],
         labs_due=list(selectors.due_lab_orders_of_patient(patient)[:3]),
     )
-    return render(request, "schedules/schedule.html", context)
+    return render(request, "portal/schedule.html", context)
 
 
 @patient_page
@@ -54,7 +54,7 @@ def history(request, patient):
     events = selectors.history_events(_prescription_ids(request.user))
     page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"patient": patient, "page": page, "rows": [_row(event) for event in page]}
-    return render(request, "schedules/history.html", context)
+    return render(request, "portal/history.html", context)
 
 
 @patient_page
@@ -69,7 +69,7 @@ def schedule_print(request, patient):
             labs_due=list(selectors.due_lab_orders_of_patient(patient)[:4]),
             printed_on=timezone.localdate(),
         )
-    return render(request, "schedules/schedule_print.html", context)
+    return render(request, "portal/schedule_print.html", context)
 
 
 def _prescription_ids(user):

@@ -40,7 +40,7 @@ def report(request):
     )
     page.object_list = [_labelled(item) for item in page.object_list]
     context = {"form": form, "patient": patient, "page": page}
-    return render(request, "flags/symptom_report.html", context)
+    return render(request, "portal/symptom_report.html", context)
 
 
 @role_required(User.Role.PATIENT)
@@ -48,7 +48,7 @@ def detail(request, report_id: int):
     patient = get_object_or_404(patient_of(request.user))
     shown = _labelled(get_object_or_404(symptom_reports_of(patient), pk=report_id))
     context = {"report": shown, "patient": patient}
-    return render(request, "flags/symptom_report_detail.html", context)
+    return render(request, "portal/symptom_report_detail.html", context)
 
 
 def _labelled(report: SymptomReport) -> SymptomReport:

@@ -149,7 +149,7 @@ def today(request, patient):
     prescription = selectors.current_prescription(request.user)
     context = {"patient": patient, "prescription": prescription}
     if prescription is None or prescription.status != Prescription.Status.ACTIVE:
-        return render(request, "schedules/today.html", context)
+        return render(request, "portal/today.html", context)
     focus = selectors.dose_focus(prescription, now)
     event = focus.event
     last_taken = selectors.last_taken_event(prescription)
@@ -176,4 +176,4 @@ def today(request, patient):
         )
     if focus.unlogged is not None:
         context["unlogged_when"] = local_when(focus.unlogged.due_at)
-    return render(request, "schedules/today.html", context)
+    return render(request, "portal/today.html", context)

@@ -1,4 +1,5 @@
 import logging
+from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -8,6 +9,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.core import validators
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -26,6 +28,30 @@ class SubmitHelperMixin:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", self.submit_label, css_class=self.submit_class))
+
+
+# A date and time typed in the patient's own time zone: the patient's dose forms and the
+# workspace's clinic dose form both take one.
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=LOCAL_INPUT_FORMAT)
+
+
+class InPatientZoneForm(forms.Form):
+    """Times are typed in the patient's own time zone, whatever the server's."""
+
+    def __init__(self, *args, zone: ZoneInfo, **kwargs):
+        self.zone = zone
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self):
+        with timezone.override(self.zone):
+            super().full_clean()
 
 
 class LoginForm(SubmitHelperMixin, auth_forms.AuthenticationForm):

@@ -12,3 +12,8 @@ def validate_time_zone(value: str) -> None:
             params={"value": value},
             code="invalid_time_zone",
         )
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone name, as a form's choices ("America/New_York" reads "America/New York")."""
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]

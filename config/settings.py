@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "flags",
     "reminders",
     "workspace",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from schedules.models import LabResult, Route
+from schedules.models import INJECTED_ROUTES, LabResult, Prescription, Route
 
 CYANOCOBALAMIN = "cyanocobalamin"
 PLATELETS_PAUSE_BELOW = Decimal("25")
@@ -75,3 +75,19 @@ def platelet_status(platelets_10e9_l: Decimal | None) -> str:
     if platelets_10e9_l <= PLATELETS_FINE_NEEDLE_UP_TO:
         return LabResult.PlateletStatus.FINE_NEEDLE
     return LabResult.PlateletStatus.STANDARD
+
+
+def home_injection_blocked(*, prescription_status: str, route: str, platelet_status: str) -> str:
+    """Why the patient may not log a dose at home now, or "" when they may.
+
+    Nothing is logged at home while the prescription is paused or stopped, nor an injection
+    while the latest platelet count pauses at-home injections (section 4: below 25 x10^9/L,
+    the patient contacts the clinic today). Doses by mouth or nasal spray go on.
+    """
+    if prescription_status == Prescription.Status.PAUSED:
+        return "prescription_paused"
+    if prescription_status == Prescription.Status.STOPPED:
+        return "prescription_stopped"
+    if route in INJECTED_ROUTES and platelet_status == LabResult.PlateletStatus.PAUSE:
+        return "platelets_paused"
+    return ""

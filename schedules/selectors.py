@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from clinics.selectors import clinic_managed_by, clinics_of
 from schedules import safety, scheduler
@@ -207,6 +208,28 @@ class DoseOutcome(StrEnum):
     SKIPPED = "skipped"
     MISSED = "missed"
     CANCELLED = "cancelled"
+
+
+# How an outcome is shown, in words and as an icon: the same on the patient's and the
+# workspace's pages.
+OUTCOME_LABELS = {
+    DoseOutcome.PLANNED: _("planned"),
+    DoseOutcome.ON_TIME: _("taken on time"),
+    DoseOutcome.LATE: _("taken late"),
+    DoseOutcome.EARLY: _("taken early"),
+    DoseOutcome.SKIPPED: _("skipped"),
+    DoseOutcome.MISSED: _("missed"),
+    DoseOutcome.CANCELLED: _("cancelled"),
+}
+OUTCOME_ICONS = {
+    DoseOutcome.PLANNED: "bi-circle",
+    DoseOutcome.ON_TIME: "bi-check-circle-fill",
+    DoseOutcome.LATE: "bi-clock-history",
+    DoseOutcome.EARLY: "bi-check-circle",
+    DoseOutcome.SKIPPED: "bi-dash-circle",
+    DoseOutcome.MISSED: "bi-x-circle-fill",
+    DoseOutcome.CANCELLED: "bi-slash-circle",
+}
 
 
 def dose_window_of(event: InjectionEvent) -> tuple[date, date]:

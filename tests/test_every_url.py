@@ -371,7 +371,7 @@ ROWS: dict[str, Row] = {
     "reminders:inbox": Row(patient_page()),
     "reminders:inbox_message": Row(patient_record(), args=obj("inbox_message")),
     # A calendar feed's secret address is its own key: anyone holding it reads that one feed,
-    # but not when its patient's account is deactivated (tests/schedules/test_patient_feed.py).
+    # but not when its patient's account is deactivated (tests/portal/test_calendar_feed.py).
     "calendar_feed_ics": Row(
         everyone(200),
         args=lambda world: [world.objects["feed_token"]],

@@ -82,7 +82,7 @@ STAFF_PAGES: dict[str, str] = {
     "regimens:preview": NOTHING,
     "regimens:restore": NOTHING,
     # A feed's secret address is the patient's own, and answers whoever holds it, signed in
-    # or not: not a staff view (tests/schedules/test_patient_feed.py).
+    # or not: not a staff view (tests/portal/test_calendar_feed.py).
     "calendar_feed_ics": NOTHING,
     "health": NOTHING,
     "service_worker": NOTHING,

@@ -71,6 +71,31 @@ def test_platelet_thresholds_follow_section_4(platelets, status):
     assert safety.platelet_status(value) == status
 
 
+@pytest.mark.parametrize(
+    ("prescription", "route", "platelets", "blocked"),
+    [
+        ("active", "IM", "standard", ""),
+        ("active", "IM", "fine_needle", ""),
+        ("active", "IM", "pause", "platelets_paused"),
+        ("active", "intranasal", "pause", ""),
+        ("active", "oral", "pause", ""),
+        ("active", "IV", "pause", "platelets_paused"),
+        ("paused", "IM", "standard", "prescription_paused"),
+        ("paused", "oral", "pause", "prescription_paused"),
+        ("stopped", "intranasal", "standard", "prescription_stopped"),
+    ],
+)
+def test_a_dose_is_logged_at_home_unless_paused_stopped_or_platelets_pause_injections(
+    prescription, route, platelets, blocked
+):
+    assert (
+        safety.home_injection_blocked(
+            prescription_status=prescription, route=route, platelet_status=platelets
+        )
+        == blocked
+    )
+
+
 def test_the_latest_platelet_count_decides_the_guidance(patient, nurse):
     assert selectors.platelet_guidance(patient) == LabResult.PlateletStatus.STANDARD
     lab_result_record(

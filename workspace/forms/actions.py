@@ -11,10 +11,10 @@ from django.core.validators import MinValueValidator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from clinics.forms import time_zone_choices
+from accounts.forms import LOCAL_INPUT_FORMAT, InPatientZoneForm, LocalDateTimeInput
+from clinics.validators import time_zone_choices
 from schedules import bounds, safety
 from schedules.models import InjectionEvent, Prescription, Regimen
-from schedules.patient_forms import LOCAL_INPUT_FORMAT, LocalDateTimeInput, _InPatientZoneForm
 from schedules.services import PhaseChoice
 
 DATE_WIDGET = {"type": "date"}
@@ -332,7 +332,7 @@ class LabRecordForm(forms.Form):
         return data
 
 
-class ClinicDoseForm(_InPatientZoneForm):
+class ClinicDoseForm(InPatientZoneForm):
     """A dose given in clinic by the signed-in nurse: time, site, lot and notes."""
 
     given_at = forms.DateTimeField(

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import SubmitHelperMixin
-from clinics.forms import time_zone_choices
+from clinics.validators import time_zone_choices
 
 
 class ClinicSettingsForm(SubmitHelperMixin, forms.Form):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import SubmitHelperMixin
 from accounts.models import User
-from clinics.forms import time_zone_choices
+from clinics.validators import time_zone_choices
 
 
 class InvitationForm(SubmitHelperMixin, forms.Form):

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from clinics.forms import time_zone_choices
+from clinics.validators import time_zone_choices
 from schedules import bounds
 
 

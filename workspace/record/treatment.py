@@ -9,8 +9,7 @@ from flags.models import Flag
 from flags.scans import OPEN_PHASE_REVIEW_EVERY, _first_dose_on
 from schedules import scheduler
 from schedules.models import EndKind, InjectionEvent, Prescription, PrescriptionPhase
-from schedules.selectors import DoseOutcome, dose_outcome
-from schedules.views.schedule import OUTCOME_ICONS, OUTCOME_LABELS
+from schedules.selectors import OUTCOME_ICONS, OUTCOME_LABELS, DoseOutcome, dose_outcome
 from workspace.record.observations import FlagLists
 
 NEXT_DOSES_SHOWN = 5

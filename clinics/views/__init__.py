@@ -1,1 +1,0 @@
-"""The patient's own details page."""

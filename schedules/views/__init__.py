@@ -1,1 +1,0 @@
-"""Views: thin, one module per page group of the patient's pages."""

@@ -171,6 +171,17 @@ def library_after_flush(request):
         load(apps, None)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def throttle_counts_per_module():
+    """A world built once for a module (tests/access_world.py) counts afresh too: several
+    modules build the same people, whose addresses would otherwise run out of codes."""
+    from accounts import throttle
+
+    with pytest.MonkeyPatch.context() as patcher:
+        patcher.setattr(throttle, "KEY_PREFIX", f"throttle-module-{os.urandom(8).hex()}")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def throttle_counts_per_test(monkeypatch):
     """Each test counts password resets, codes and test messages afresh: the cache (Redis under

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.client import client_ip
 from audit.models import AuditEvent
-from workspace.page_cache import patient_data_changed
+from audit.signals import patients_changed
 
 # The target of a view of a patient's data: the patient (clinics.Patient), named as
 # `audit_record` names a target, without importing the model here.
@@ -28,7 +28,7 @@ def audit_record(
     """Append one row to the audit log. Call it inside the transaction of the change itself,
     so that a change is never saved without its audit row, nor an audit row without its change."""
     if patient is not None and action != AuditEvent.Action.VIEW:
-        patient_data_changed(patient.pk, patient.clinic_id)
+        patients_changed([(patient.pk, patient.clinic_id)])
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=getattr(actor, "username", "") or "system",

@@ -18,12 +18,12 @@ from django.utils.translation import gettext_lazy
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from audit.signals import patients_changed
 from clinics.models import StaffMembership
 from flags.models import Flag, SymptomReport
 from schedules import safety
 from schedules.models import LabOrder, LabResult, LabTest, Prescription
 from schedules.scheduler import zone_for
-from workspace.page_cache import patient_data_changed
 
 # Section 4 and issue 4: these reach the nurses at once (reminders.services.staff finds
 # them), not only in the daily digest.
@@ -70,7 +70,7 @@ def flag_raise(
     Returns (flag, created). The partial unique constraint makes a second open flag for the
     same cause impossible even when two workers raise it at once: the loser updates.
     """
-    patient_data_changed(patient.pk, patient.clinic_id)
+    patients_changed([(patient.pk, patient.clinic_id)])
     for _attempt in range(2):
         open_flag = Flag.objects.filter(patient=patient, cause=cause, resolved_at__isnull=True)
         recurred = {"last_seen_at": now, "occurrences": F("occurrences") + 1}

@@ -16,9 +16,9 @@ lives in the cache (Redis when REDIS_URL is set, shared by every web process).
   records warm (`records_warm`), so a nurse rarely waits for one to be worked out.
 
 Generations move on for every audited change to a patient, every flag raised, and every
-change the workers make to a plan (a dose marked missed, a horizon extended): all of those go
-through `patient_data_changed`. The page says when its figures were worked out, with a link
-that works them out again.
+change the workers make to a plan (a dose marked missed, a horizon extended): all of those
+send `audit.signals.patient_data_changed`, which `patients_forget` receives. The page says
+when its figures were worked out, with a link that works them out again.
 
 A kept part holds no form (no CSRF token) and nothing personal to the nurse, only what every
 nurse of those clinics may see; the view checks who may see it before asking for it. Viewing
@@ -51,15 +51,10 @@ def _patient_generation_key(patient_id: int) -> str:
     return f"patient-generation:{patient_id}"
 
 
-def patient_data_changed(patient_id: int | None, clinic_id: int | None) -> None:
-    """This patient's data changed: their record and their clinic's tables worked out before
-    are not shown again. Runs after the transaction commits, so a page never keeps what is
-    about to be rolled back."""
-    patients_data_changed([(patient_id, clinic_id)])
-
-
-def patients_data_changed(patients: Iterable[tuple[int | None, int | None]]) -> None:
-    """`patient_data_changed` for many (patient id, clinic id) pairs at once."""
+def patients_forget(sender, *, patients: Iterable[tuple[int | None, int | None]], **kwargs) -> None:
+    """Receives `audit.signals.patient_data_changed`: these patients' records and their
+    clinics' tables worked out before are not shown again. Acts after the transaction
+    commits, so a page never keeps what is about to be rolled back."""
     if not settings.STAFF_PAGE_CACHE_SECONDS:
         return
     keys = set()

@@ -21,10 +21,10 @@ from decimal import Decimal
 from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef
 
+from audit.signals import patients_changed
 from schedules import scheduler
 from schedules.models import InjectionEvent, LabOrder, Prescription, PrescriptionPhase
 from schedules.services.schedule import schedule_plan
-from workspace.page_cache import patients_data_changed
 
 PHASE_FIELDS = (
     "pk",
@@ -139,7 +139,7 @@ def _materialise_batch(ids: list[int], *, now: datetime, until: date | None) -> 
         if not loaded:
             return 0
         plans = [_plan(rx, phases, now, until) for rx, phases in loaded]
-        patients_data_changed((rx[5], None) for rx, _phases in loaded)  # rx[5]: patient_id
+        patients_changed((rx[5], None) for rx, _phases in loaded)  # rx[5]: patient_id
         if connection.vendor == "postgresql":
             return _write_postgresql(plans)
         return _write_portable(plans)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from audit.signals import patients_changed
 from schedules import scheduler
 from schedules.models import (
     InjectionEvent,
@@ -17,7 +18,6 @@ from schedules.models import (
     ScheduleChange,
 )
 from schedules.specs import HISTORY_STATUSES, occurrence, phase_spec
-from workspace.page_cache import patient_data_changed
 
 Status = InjectionEvent.Status
 REBUILT_FIELDS = ["due_at", "due_on", "amount", "unit", "route", "status"]
@@ -63,7 +63,7 @@ def prescription_schedule_rebuild(
     )
     result = _apply(rx, phases, events, plan, now)
     _sync_lab_orders(rx, until)
-    patient_data_changed(rx.patient_id, None)  # the nurse's record of them, once committed
+    patients_changed([(rx.patient_id, None)])  # the nurse's record of them, once committed
     Prescription.objects.filter(pk=rx.pk).update(planned_until=until)
     if reason and result.changed:
         ScheduleChange.objects.create(

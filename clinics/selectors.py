@@ -1,6 +1,11 @@
-from django.db.models import QuerySet
+"""Reading clinics and their people, scoped to who asks (clinical rules section 5): the
+patients a nurse may see, the clinic an admin manages, a clinic's people and open invitations."""
 
-from clinics.models import Clinic, Patient
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import Invitation, User
+from accounts.selectors import with_two_factor
+from clinics.models import Clinic, Patient, StaffMembership
 
 
 def clinics_of(user) -> QuerySet[Clinic]:
@@ -26,3 +31,23 @@ def clinic_managed_by(user) -> Clinic | None:
 def patient_of(user) -> QuerySet[Patient]:
     """The signed-in patient's own record (a queryset, for get_object_or_404)."""
     return Patient.objects.filter(user=user).select_related("clinic", "user")
+
+
+def people_of(clinic) -> QuerySet[User]:
+    """The clinic's nurses, admins and patients (active or not), for its admin's People page;
+    anyone else's answers 404 through this queryset."""
+    members = Q(memberships__clinic=clinic) | Q(patient__clinic=clinic)
+    ids = User.objects.filter(members).values("pk")
+    elsewhere = StaffMembership.objects.filter(user=OuterRef("pk")).exclude(clinic=clinic)
+    return (
+        with_two_factor(User.objects.filter(pk__in=ids))
+        .annotate(in_another_clinic=Exists(elsewhere))
+        .order_by("role", "last_name", "first_name", "username")
+    )
+
+
+def invitations_open_in(clinic) -> QuerySet[Invitation]:
+    """Invitations neither accepted nor revoked, expired ones included (they can be resent)."""
+    return Invitation.objects.filter(
+        clinic=clinic, accepted_at__isnull=True, revoked_at__isnull=True
+    ).select_related("created_by")

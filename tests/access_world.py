@@ -26,8 +26,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.services import invitation_create
 from audit.models import AuditEvent
+from clinics.services import invitation_create
 from flags.models import Flag
 from flags.services import flag_raise, symptom_report_create
 from reminders.models import Reminder

@@ -1,26 +1,23 @@
 """Account services: they write, keyword-only and atomic (STYLE.md, "Where logic lives").
 
-two_factor: authenticator apps and recovery codes; invitations: joining a clinic by an emailed
-link; people: deactivating and reactivating accounts."""
+two_factor: authenticator apps and recovery codes; invitations: the invitee accepting an
+emailed link (inviting is the clinics app's); sessions: ending a person's sessions, clearing
+expired ones."""
 
 from accounts.services.invitations import (
     InvitationUnusable,
     invitation_accept,
-    invitation_create,
     invitation_for_token,
     invitation_lifetime,
-    invitation_resend,
-    invitation_revoke,
     invitation_token_hash,
 )
-from accounts.services.people import sessions_end_for, user_deactivate, user_reactivate
+from accounts.services.sessions import sessions_clear_expired, sessions_end_for
 from accounts.services.two_factor import (
     AUTHENTICATOR_NAME,
     RECOVERY_CODE_COUNT,
     RECOVERY_DEVICE_NAME,
     recovery_codes_regenerate,
     recovery_codes_remaining,
-    sessions_clear_expired,
     totp_device_pending,
     totp_secret,
     two_factor_disable,
@@ -33,11 +30,8 @@ __all__ = [
     "RECOVERY_DEVICE_NAME",
     "InvitationUnusable",
     "invitation_accept",
-    "invitation_create",
     "invitation_for_token",
     "invitation_lifetime",
-    "invitation_resend",
-    "invitation_revoke",
     "invitation_token_hash",
     "recovery_codes_regenerate",
     "recovery_codes_remaining",
@@ -47,6 +41,4 @@ __all__ = [
     "totp_secret",
     "two_factor_disable",
     "two_factor_enable",
-    "user_deactivate",
-    "user_reactivate",
 ]

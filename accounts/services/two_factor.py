@@ -1,9 +1,7 @@
 from base64 import b32encode
 
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -62,9 +60,3 @@ def two_factor_disable(*, user) -> None:
 
 def recovery_codes_remaining(*, user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
-
-
-def sessions_clear_expired() -> int:
-    """Delete sessions past their expiry; returns how many went."""
-    deleted, _rows = Session.objects.filter(expire_date__lt=timezone.now()).delete()
-    return deleted

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from icalendar import Calendar
 
-from accounts.services import user_deactivate, user_reactivate
 from audit.models import AuditEvent
+from clinics.services import user_deactivate, user_reactivate
 from reminders.models import Preference
 from schedules.models import CalendarFeed, InjectionEvent
 from schedules.services import calendar_feed_create, calendar_feed_revoke, injection_event_log

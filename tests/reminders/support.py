@@ -24,7 +24,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import invitation_accept, invitation_create
+from accounts.services import invitation_accept
+from clinics.services import invitation_create
 from reminders.models import Channel
 from tests import factories
 

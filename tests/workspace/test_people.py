@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Invitation, User
-from accounts.services import invitation_create, user_deactivate
 from audit.models import AuditEvent
+from clinics.services import invitation_create, user_deactivate
 from schedules.models import InjectionEvent, Prescription
 from tests import factories
 from tests.schedules.factories import prescribe

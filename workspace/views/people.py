@@ -11,11 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.decorators import role_required
 from accounts.models import User
-from clinics import selectors
+from clinics import selectors, services
 from workspace.forms.people import InvitationForm
 from workspace.viewing import staff_patients_listed
 
@@ -27,7 +26,7 @@ def people(request):
     clinic = selectors.clinic_managed_by(request.user)
     if clinic is None:
         return render(request, "workspace/no_clinic.html")
-    people = list(account_selectors.people_of(clinic).annotate(patient_pk=F("patient__pk")))
+    people = list(selectors.people_of(clinic).annotate(patient_pk=F("patient__pk")))
     # Patients' names, addresses and last sign-in are their data: each listing is audited.
     staff_patients_listed(
         request,
@@ -37,7 +36,7 @@ def people(request):
     context = {
         "clinic": clinic,
         "people": people,
-        "invitations": account_selectors.invitations_open_in(clinic),
+        "invitations": selectors.invitations_open_in(clinic),
         "now": timezone.now(),
     }
     return render(request, "workspace/people.html", context)
@@ -53,7 +52,7 @@ def people_invite(request):
     form = InvitationForm(request.POST or None, initial=initial)
     if form.is_valid():
         try:
-            invitation = account_services.invitation_create(
+            invitation = services.invitation_create(
                 clinic=clinic,
                 created_by=request.user,
                 now=timezone.now(),
@@ -87,7 +86,7 @@ def people_invite(request):
 def invitation_resend(request, invitation_id: int):
     invitation = _invitation(request, invitation_id)
     try:
-        account_services.invitation_resend(
+        services.invitation_resend(
             invitation=invitation,
             actor=request.user,
             now=timezone.now(),
@@ -110,7 +109,7 @@ def invitation_resend(request, invitation_id: int):
 def invitation_revoke(request, invitation_id: int):
     invitation = _invitation(request, invitation_id)
     try:
-        account_services.invitation_revoke(
+        services.invitation_revoke(
             invitation=invitation, actor=request.user, now=timezone.now(), request=request
         )
     except ValidationError as exc:
@@ -129,7 +128,7 @@ def invitation_revoke(request, invitation_id: int):
 def person_deactivate(request, user_id: int):
     clinic, person = _person(request, user_id)
     try:
-        account_services.user_deactivate(
+        services.user_deactivate(
             user=person, clinic=clinic, actor=request.user, now=timezone.now(), request=request
         )
     except ValidationError as exc:
@@ -151,7 +150,7 @@ def person_deactivate(request, user_id: int):
 def person_reactivate(request, user_id: int):
     clinic, person = _person(request, user_id)
     try:
-        account_services.user_reactivate(
+        services.user_reactivate(
             user=person, clinic=clinic, actor=request.user, now=timezone.now(), request=request
         )
     except ValidationError as exc:
@@ -166,7 +165,7 @@ def _person(request, user_id: int):
     clinic = selectors.clinic_managed_by(request.user)
     if clinic is None:
         raise Http404
-    return clinic, get_object_or_404(account_selectors.people_of(clinic), pk=user_id)
+    return clinic, get_object_or_404(selectors.people_of(clinic), pk=user_id)
 
 
 def _invitation(request, invitation_id: int):
@@ -174,4 +173,4 @@ def _invitation(request, invitation_id: int):
     clinic = selectors.clinic_managed_by(request.user)
     if clinic is None:
         raise Http404
-    return get_object_or_404(account_selectors.invitations_open_in(clinic), pk=invitation_id)
+    return get_object_or_404(selectors.invitations_open_in(clinic), pk=invitation_id)

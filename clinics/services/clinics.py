@@ -1,45 +1,12 @@
-from datetime import time
+"""A clinic's own settings, changed by its admin."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record, changes_between
-from clinics.models import LEAD_MAX_MINUTES, Clinic, Patient
-from schedules.services import prescriptions_follow_patient
-
-
-@transaction.atomic
-def patient_update_details(
-    *, patient: Patient, time_zone: str, dose_time: time, actor, request=None
-) -> Patient:
-    """Change where and when a patient's doses fall due, with an audit row.
-
-    Running prescriptions follow, rebuilding only their future doses (clinical rules 2.8).
-    """
-    before = {"time_zone": patient.time_zone, "dose_time": patient.dose_time}
-    after = {"time_zone": time_zone, "dose_time": dose_time}
-    changes = changes_between(before, after)
-    if not changes:
-        return patient
-    patient.time_zone = time_zone
-    patient.dose_time = dose_time
-    patient.full_clean()
-    patient.save(update_fields=["time_zone", "dose_time"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.UPDATE,
-        target=patient,
-        patient=patient,
-        summary="Changed time zone or preferred dose time",
-        changes=changes,
-        request=request,
-    )
-    prescriptions_follow_patient(patient=patient, actor=actor, now=timezone.now())
-    return patient
-
+from clinics.models import LEAD_MAX_MINUTES, Clinic
 
 SETTINGS_FIELDS = (
     "name",

@@ -1,16 +1,13 @@
 """Deactivating and reactivating a clinic's people: nothing they did is ever deleted."""
 
 from datetime import datetime
-from importlib import import_module
 
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import sessions_end_for
 from audit.models import AuditEvent
 from audit.services import audit_record
 from clinics.models import StaffMembership
@@ -49,23 +46,6 @@ def user_reactivate(*, user: User, clinic, actor, now: datetime, request=None) -
     user.save(update_fields=["is_active"])
     _audit_activity(user, actor, request, f"Reactivated {user.username}", [False, True])
     return user
-
-
-def sessions_end_for(*, user: User, now: datetime) -> int:
-    """Delete every live session of the user; returns how many.
-
-    Database sessions are not indexed by user, so the live ones are decoded one by one; a
-    clinic's few hundred sessions make that cheap, and deactivation is rare.
-    """
-    mine = [
-        session.pk
-        for session in Session.objects.filter(expire_date__gt=now).iterator()
-        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
-    ]
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    for key in mine:
-        store(session_key=key).delete()  # from the cache too, where sessions are kept there
-    return len(mine)
 
 
 def _only_in(user: User, clinic, verb: str) -> None:

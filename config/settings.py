@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "reminders",
     "workspace",
     "portal",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from clinics.demo import demo_seed
+from demo.seed import demo_seed
 from flags.models import Flag
 from flags.services import flag_raise
 from reminders.channels.base import PermanentDeliveryError

@@ -1,4 +1,4 @@
-"""Demo data for `make run`: one clinic, its admin and nurse, and three patients.
+"""The demo clinic, its admin and nurse, and three patients with their regimens.
 
 Idempotent: running it again resets the demo people to these values and changes nothing else.
 The staff's TOTP secrets are derived from their usernames so they stay the same across runs.

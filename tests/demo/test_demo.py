@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from clinics.demo import demo_seed
+from demo.seed import demo_seed
 from schedules.models import InjectionEvent, Prescription
 
 pytestmark = pytest.mark.django_db

@@ -489,7 +489,7 @@ def _components(ids: list[int]) -> dict[str, float]:
     from reminders.models import Reminder
     from reminders.services import relevance
     from reminders.services.messages import render
-    from reminders.services.outbox import _outbound
+    from reminders.services.outbox.sending import _outbound
 
     now = timezone.now()
     rows = list(Reminder.objects.select_related("channel", "user").filter(pk__in=ids[:300]))
@@ -537,9 +537,13 @@ def _verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
+OUTBOX_MODULES = "reminders/services/outbox/*.py"
+
+
 def _code_measured(code: Path) -> str:
     """Which version of the outbox was measured (the snapshot of the working tree)."""
-    files = ["reminders/services/outbox.py", "reminders/tasks.py", "reminders/channels/email.py"]
+    outbox = sorted(path.relative_to(code).as_posix() for path in code.glob(OUTBOX_MODULES))
+    files = [*outbox, "reminders/tasks.py", "reminders/channels/email.py"]
     files += ["reminders/services/messages.py", "reminders/services/relevance.py"]
     digest = hashlib.sha1(usedforsecurity=False)
     for name in files:

@@ -394,7 +394,7 @@ CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How long a reminder may sit handed to the broker, or being sent, before the reaper decides
-# its task or its worker was lost and puts it back (reminders/services/outbox.py).
+# its task or its worker was lost and puts it back (reminders/services/outbox/reaper.py).
 REMINDER_QUEUED_LEASE_SECONDS = _int("REMINDER_QUEUED_LEASE_SECONDS", 30)
 REMINDER_SENDING_LEASE_SECONDS = _int("REMINDER_SENDING_LEASE_SECONDS", 90)
 REMINDER_SWEEP_SECONDS = _int("REMINDER_SWEEP_SECONDS", 5)

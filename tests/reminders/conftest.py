@@ -6,7 +6,7 @@ from aiosmtpd.controller import Controller
 
 from reminders import tasks
 from reminders.models import Channel
-from reminders.services import outbox
+from reminders.services.outbox import sending
 from tests.reminders.support import Recorder, channel_in_use, free_port
 from tests.reminders.test_outbox import RecordingTransport
 
@@ -14,7 +14,7 @@ from tests.reminders.test_outbox import RecordingTransport
 @pytest.fixture
 def transport(monkeypatch):
     recording = RecordingTransport()
-    monkeypatch.setattr(outbox, "transport_for", lambda kind: recording)
+    monkeypatch.setattr(sending, "transport_for", lambda kind: recording)
     return recording
 
 

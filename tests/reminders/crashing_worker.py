@@ -26,24 +26,24 @@ def _die() -> None:
 
 @worker_process_init.connect
 def _poison_render(**kwargs) -> None:
-    from reminders.services import outbox
+    from reminders.services.outbox import sending
 
-    render = outbox.render
+    render = sending.render
 
     def render_or_die(reminder, **render_kwargs):
         if reminder.idempotency_key.startswith("poison:"):
             _die()
         return render(reminder, **render_kwargs)
 
-    outbox.render = render_or_die
+    sending.render = render_or_die
 
 
 @worker_process_init.connect
 def _die_once_at_handover(**kwargs) -> None:
     from reminders.channels.email import _SmtpClient
-    from reminders.services import outbox
+    from reminders.services.outbox import sending as outbox_sending
 
-    mark_sent, terminate = outbox._mark_sent, _SmtpClient._terminate
+    mark_sent, terminate = outbox_sending._mark_sent, _SmtpClient._terminate
     sending = {"key": ""}
 
     def mark_sent_noting(reminder, *args):
@@ -57,5 +57,5 @@ def _die_once_at_handover(**kwargs) -> None:
             _die()
         return terminate(client, conn)
 
-    outbox._mark_sent = mark_sent_noting
+    outbox_sending._mark_sent = mark_sent_noting
     _SmtpClient._terminate = terminate_or_die

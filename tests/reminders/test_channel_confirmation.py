@@ -29,6 +29,7 @@ from reminders.services.confirmation import (
     channel_confirm,
     channel_confirmation_send,
 )
+from reminders.services.outbox import sending
 from tests import factories
 from tests.reminders.support import Subscriber, channel_in_use, confirmed, invited_patient
 from tests.reminders.test_outbox import RecordingTransport, prescribe
@@ -287,7 +288,7 @@ def test_adding_an_address_already_confirmed_sends_nothing(patient, mailoutbox):
 @pytest.fixture
 def transport(monkeypatch):
     recording = RecordingTransport()
-    monkeypatch.setattr(outbox, "transport_for", lambda kind: recording)
+    monkeypatch.setattr(sending, "transport_for", lambda kind: recording)
     return recording
 
 

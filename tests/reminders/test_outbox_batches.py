@@ -18,6 +18,7 @@ from reminders.channels.base import PermanentDeliveryError
 from reminders.models import Channel, Preference, Reminder
 from reminders.services import outbox, planning
 from reminders.services.messages import Preloaded
+from reminders.services.outbox import sending
 from schedules import selectors as schedule_selectors
 from schedules.services import injection_event_log, lab_result_record
 from tests.reminders.support import channel_in_use
@@ -42,7 +43,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
-    monkeypatch.setattr(outbox, "monotonic", fake)
+    monkeypatch.setattr(sending, "monotonic", fake)
     return fake
 
 

@@ -11,6 +11,7 @@ from flags.models import Flag
 from reminders import tasks
 from reminders.models import Reminder
 from reminders.services import outbox
+from reminders.services.outbox import sending
 from tests.reminders.test_outbox_batches import NOW, due_tests, statuses
 from tests.reminders.test_outbox_poison import poison
 
@@ -124,13 +125,13 @@ def test_a_slow_worker_that_comes_back_after_the_reap_sends_nothing(email, trans
     only slow finds its point of no return refused."""
     [pk] = due_tests(email, 1)
     outbox.reminders_claim_due(now=NOW)
-    reap_midway = outbox.render
+    reap_midway = sending.render
 
     def slow(reminder, **kwargs):
         outbox.reminders_reap(now=AFTER_LEASE)
         return reap_midway(reminder, **kwargs)
 
-    monkeypatch.setattr(outbox, "render", slow)
+    monkeypatch.setattr(sending, "render", slow)
     assert outbox.reminders_send(reminder_ids=[pk], now=NOW) == {pk: "claim-lost"}
     assert transport.delivered == []
     row = Reminder.objects.get(pk=pk)

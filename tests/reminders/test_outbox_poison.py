@@ -14,6 +14,7 @@ from flags.models import Flag
 from reminders import tasks
 from reminders.models import Reminder
 from reminders.services import outbox, relevance
+from reminders.services.outbox import sending
 from tests.reminders.test_outbox_batches import NOW, due_tests, statuses
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +25,14 @@ BROKEN_TEMPLATE = "Invalid block tag on line 3: 'endfi'"
 
 def poison(monkeypatch, reminder_id: int, error: BaseException) -> None:
     """Rendering this one reminder's message raises `error`; every other renders as usual."""
-    render = outbox.render
+    render = sending.render
 
     def broken(reminder, **kwargs):
         if reminder.pk == reminder_id:
             raise error
         return render(reminder, **kwargs)
 
-    monkeypatch.setattr(outbox, "render", broken)
+    monkeypatch.setattr(sending, "render", broken)
 
 
 def keys(ids: list[int]) -> list[str]:
@@ -155,7 +156,7 @@ def test_a_batch_whose_shared_preparation_raises_renders_each_message_alone(
     def broken(reminders):
         raise ValueError("one patient's platelet count is unreadable")
 
-    monkeypatch.setattr(outbox, "Preloaded", broken)
+    monkeypatch.setattr(sending, "Preloaded", broken)
     outbox.reminders_claim_due(now=NOW)
     assert outbox.reminders_send(reminder_ids=ids, now=NOW) == dict.fromkeys(ids, Status.SENT)
     assert len(transport.delivered) == 3

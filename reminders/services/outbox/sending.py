@@ -1,28 +1,13 @@
-"""The outbox: claiming due reminders, sending each exactly once, and recovering lost work.
-
-A reminder moves pending -> queued (claimed by the sweep, its id handed to a task) ->
-sending (claimed by the one worker that sends it) -> sent, or back to pending for a retry,
-or to cancelled (the world changed) or dead (it kept failing). Every step is a conditional
-update, so two beat processes, a task delivered twice or a worker killed half-way never
-send a reminder twice; the reaper puts work that a dead worker or a restarted Redis lost
-back to pending, so nothing is lost. A reminder whose sending raises something unforeseen (a
-bug in its message, a transport raising what it does not classify) fails alone, as a
-transient failure that backs off and ends as a dead letter a nurse sees, so it cannot hold
-back the reminders batched with it; one that kills its worker outright is blamed by the
-reaper, sent alone, and dead-lettered after CRASHES_AT_MOST stopped workers.
-"""
+"""Sending a batch of claimed reminders, each exactly once, at its transport's point of no
+return; recording each outcome (sent, held, cancelled, retried with backoff, dead)."""
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from time import monotonic
 
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
-from redis.exceptions import RedisError
 
 from flags.models import Flag
 from reminders.channels import transport_for
@@ -31,194 +16,28 @@ from reminders.models import Reminder
 from reminders.services import relevance
 from reminders.services.failures import reminder_dead_lettered
 from reminders.services.messages import Preloaded, render
+from reminders.services.outbox.limits import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    MAX_ATTEMPTS,
+    PROCESS_STOPPING,
+    SENDING_LEASE,
+)
 from schedules.models import InjectionEvent, LabOrder
 
-log = logging.getLogger(__name__)
+# The outbox's one logger, whichever of its modules logs.
+log = logging.getLogger(__package__)
 
 Status = Reminder.Status
-MAX_ATTEMPTS = 6
-# A reminder that was being sent when its worker stopped this many times is dead-lettered.
-CRASHES_AT_MOST = 3
-BACKOFF_BASE = timedelta(seconds=30)
-BACKOFF_CAP = timedelta(minutes=30)
-# Work handed to the broker but not started by then was lost (a Redis restart keeps nothing).
-QUEUED_LEASE = timedelta(seconds=settings.REMINDER_QUEUED_LEASE_SECONDS)
-# A send still "sending" after this had its worker die before the point of no return. A slow
-# worker that comes back after it finds its claim token gone and sends nothing.
-SENDING_LEASE = timedelta(seconds=settings.REMINDER_SENDING_LEASE_SECONDS)
 
 
 class ClaimLost(Exception):
     """The reaper took the reminder back while this worker was slow: it must not send."""
 
 
-class WorkerStopped(TransientDeliveryError):
-    """A reminder's worker stopped while sending it, again and again (`_reap_sending`)."""
-
-
 class UnexpectedSendError(TransientDeliveryError):
     """Sending one reminder raised something no transport classifies (a bug in its message,
     an error a transport does not translate): retried like any transient failure."""
-
-
-# Not one reminder's fault but the process being stopped (Celery's soft time limit, memory
-# gone; SystemExit and KeyboardInterrupt are not Exceptions at all): the batch stops and the
-# reaper puts back what it had not recorded.
-PROCESS_STOPPING = (SoftTimeLimitExceeded, MemoryError)
-
-
-def reminders_claim_due(*, now: datetime, limit: int = 500) -> list[int]:
-    """Claim up to `limit` due reminders for sending; returns their ids, oldest first.
-
-    On PostgreSQL one statement locks the oldest due rows with SKIP LOCKED (so concurrent
-    sweeps, two beat processes, take disjoint batches) and marks them queued, in the order of
-    the `reminder_pending_claim` index. Elsewhere a claim token written by a conditional
-    update tells which rows this sweep won.
-    """
-    token = uuid.uuid4().hex
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(CLAIM_DUE_SQL, [now, limit, now, token])
-            claimed = cursor.fetchall()
-        return [pk for _, pk in sorted(claimed)]
-    due = Reminder.objects.filter(status=Status.PENDING, send_after__lte=now).order_by(
-        "send_after", "id"
-    )
-    with transaction.atomic():
-        ids = list(due.values_list("id", flat=True)[:limit])
-        Reminder.objects.filter(id__in=ids, status=Status.PENDING).update(
-            status=Status.QUEUED, queued_at=now, claim_token=token
-        )
-    return list(
-        Reminder.objects.filter(id__in=ids, claim_token=token, status=Status.QUEUED)
-        .order_by("send_after", "id")
-        .values_list("id", flat=True)
-    )
-
-
-# MATERIALIZED: the locking subquery runs exactly once, so LIMIT bounds what is claimed.
-CLAIM_DUE_SQL = """
-WITH due AS MATERIALIZED (
-    SELECT id FROM reminders_reminder
-    WHERE status = 'pending' AND send_after <= %s
-    ORDER BY send_after, id
-    LIMIT %s
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE reminders_reminder AS r
-SET status = 'queued', queued_at = %s, claim_token = %s
-FROM due WHERE r.id = due.id
-RETURNING r.send_after, r.id
-"""
-
-
-def reminders_queued_count() -> int:
-    """How many claimed reminders wait for a worker to start on them."""
-    return Reminder.objects.filter(status=Status.QUEUED).count()
-
-
-# While a backlog waits (a sweep stopped with reminders still due, because enough were queued
-# already), each send task that finishes asks for another sweep, at most one every
-# SWEEP_SOON_SECONDS among all workers: a rush (09:00 for a whole clinic) drains at the
-# workers' pace, not at one sweep per beat. Only a hint: beat sweeps on its own whatever
-# becomes of it.
-BACKLOG_KEY = "reminders:backlog"
-SWEEP_SOON_KEY = "reminders:sweep-soon"
-SWEEP_SOON_SECONDS = 1
-
-
-def reminders_backlog_noted(*, waiting: bool) -> None:
-    """What a sweep found: reminders still due that it left for later, or none."""
-    try:
-        if waiting:
-            cache.set(BACKLOG_KEY, 1, timeout=settings.REMINDER_QUEUED_LEASE_SECONDS)
-        else:
-            cache.delete(BACKLOG_KEY)
-    except RedisError as error:
-        log.warning("could not note the reminder backlog (%s); beat still sweeps", error)
-
-
-def reminders_sweep_wanted() -> bool:
-    """True while a backlog waits, at most once every SWEEP_SOON_SECONDS for all workers."""
-    try:
-        return bool(cache.get(BACKLOG_KEY)) and cache.add(
-            SWEEP_SOON_KEY, 1, timeout=SWEEP_SOON_SECONDS
-        )
-    except RedisError as error:
-        log.warning("could not read the reminder backlog (%s); beat still sweeps", error)
-        return False
-
-
-def reminders_reap(*, now: datetime) -> int:
-    """Put lost work back to pending: queued too long (the task was lost) or sending too
-    long (the worker stopped before its point of no return, so nothing went out)."""
-    lost_queue = Reminder.objects.filter(
-        status=Status.QUEUED, queued_at__lt=now - QUEUED_LEASE
-    ).update(status=Status.PENDING, claim_token="")
-    lost_send = _reap_sending(now)
-    if lost_queue or lost_send:
-        log.warning("reaped %s queued and %s sending reminders", lost_queue, lost_send)
-    return lost_queue + lost_send
-
-
-def _reap_sending(now: datetime) -> int:
-    """Batches whose worker stopped (killed, out of memory, stuck past the lease).
-
-    A batch sends in order and records each outcome before the next, so of a stopped batch's
-    rows the first still sending is the one its worker was on, or about to start: that one
-    alone is blamed (`crashes`). The sweep sends a blamed reminder in a batch of its own, so
-    if it stops the next worker too, nothing else waits behind it; blamed CRASHES_AT_MOST
-    times, it is dead-lettered with its flag instead of killing workers for ever. The rest
-    of the batch goes back to pending, unblamed."""
-    stale = list(
-        Reminder.objects.filter(status=Status.SENDING, sending_at__lt=now - SENDING_LEASE)
-        .order_by("claim_token", "send_after", "id")
-        .values_list("pk", "claim_token", "crashes")
-    )
-    blamed: dict[str, tuple[int, int]] = {}
-    for pk, token, crashes in stale:
-        blamed.setdefault(token, (pk, crashes))
-    first = {pk for pk, _crashes in blamed.values()}
-    reaped = Reminder.objects.filter(
-        pk__in=[pk for pk, _token, _crashes in stale if pk not in first], status=Status.SENDING
-    ).update(status=Status.PENDING, claim_token="")
-    for token, (pk, crashes) in blamed.items():
-        reaped += _blame(pk, token, crashes + 1, now)
-    return reaped
-
-
-def _blame(pk: int, token: str, crashes: int, now: datetime) -> int:
-    """The reminder a stopped worker was on: back to pending, or dead once it has stopped
-    CRASHES_AT_MOST workers. Only while that worker's claim still holds."""
-    claim = Reminder.objects.filter(pk=pk, status=Status.SENDING, claim_token=token)
-    if crashes < CRASHES_AT_MOST:
-        return claim.update(status=Status.PENDING, claim_token="", crashes=crashes)
-    error = WorkerStopped(
-        f"its worker stopped while sending it {crashes} times (killed or out of memory); "
-        "not tried again"
-    )
-    with transaction.atomic():
-        if not claim.update(
-            status=Status.DEAD, claim_token="", crashes=crashes, last_error=str(error)
-        ):
-            return 0
-        reminder = Reminder.objects.select_related("channel", "user__patient").get(pk=pk)
-        reminder_dead_lettered(reminder=reminder, error=error, now=now)
-    log.error("reminder %s stopped its worker %s times: dead-lettered", pk, crashes)
-    return 1
-
-
-def reminders_batched(reminder_ids: list[int], *, size: int) -> list[list[int]]:
-    """Claimed ids in send batches of `size`, in their order; a reminder whose worker stopped
-    on it before (`crashes`) goes in a batch of its own."""
-    if not reminder_ids:
-        return []
-    alone = set(
-        Reminder.objects.filter(pk__in=reminder_ids, crashes__gt=0).values_list("pk", flat=True)
-    )
-    rest = [pk for pk in reminder_ids if pk not in alone]
-    batches = [rest[start : start + size] for start in range(0, len(rest), size)]
-    return [[pk] for pk in reminder_ids if pk in alone] + batches
 
 
 def reminder_send(*, reminder_id: int, now: datetime) -> str:
@@ -269,7 +88,8 @@ def reminders_send(*, reminder_ids: list[int], now: datetime) -> dict[int, str]:
 # What the query that loads a batch joins: what every reminder's re-check and message read.
 BATCH_RELATED = ("channel", "user__patient")
 # What only some reminders have, each read with its own query for the rows that have it.
-# (One query joining all nine tables costs PostgreSQL milliseconds to plan, every batch.)
+# (One query joining all nine tables would cost PostgreSQL more to plan, every batch, than
+# these small queries cost to run.)
 BATCH_ATTACHED = {
     "event": InjectionEvent.objects.select_related("prescription__medication"),
     "lab_order": LabOrder.objects.all(),

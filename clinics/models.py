@@ -28,7 +28,7 @@ class Clinic(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
     )
-    # When a missed dose becomes a nurse's flag (clinic-set escalation; defaults from issue 4).
+    # When a missed dose becomes a nurse's flag: the clinic sets it, from these defaults.
     escalate_missed_loading = models.BooleanField(_("flag any missed loading dose"), default=True)
     escalate_missed_maintenance_streak = models.PositiveSmallIntegerField(
         _("flag this many consecutive missed maintenance doses"),

@@ -8,5 +8,6 @@ clinic settings, the menu, and the cache that keeps the busiest of those pages.
 Its own app because it is one of the product's two audiences (the other is the patient's
 portal): it holds pages, forms, URLs, read models and templates and no rules of its own.
 It imports the domain apps (audit, accounts, clinics, flags, schedules, reminders); none of
-them imports it, except to say that a patient's data changed (`page_cache`).
+them imports it: a patient's data changing reaches its page cache as a signal
+(`audit.signals.patient_data_changed`).
 """

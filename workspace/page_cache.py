@@ -1,7 +1,7 @@
-"""The nurse's pages, kept: the dashboard's table and a patient's record.
+"""The workspace's pages, kept: the dashboard's table and a patient's record.
 
-Working out fifty patients' adherence, flags and labs takes the dashboard about 100 ms, a
-patient's record about 50, and a clinic's nurses open the same pages all day. What is kept
+Working out fifty patients' adherence, flags and labs is the dashboard's heaviest work, a
+patient's record the next, and a clinic's nurses open the same pages all day. What is kept
 lives in the cache (Redis when REDIS_URL is set, shared by every web process).
 
 - The dashboard's table is kept for STAFF_PAGE_CACHE_SECONDS under a key made of the page,

@@ -53,7 +53,7 @@ def record_worked_out(patient: Patient, *, now: datetime, audit_all: bool) -> Sa
 
 
 def record_page(request: HttpRequest, patient: Patient, body: SafeString) -> str:
-    """The whole page: the frame every nurse page has (menu, sign-out form) around the
+    """The whole page: the frame every workspace page has (menu, sign-out form) around the
     patient's record. The frame is the same for every patient, so, like the dashboard, it is
     kept for each nurse and sign-in (`page_cache.personal_key`) until a change in her clinics
     (the menu counts their open flags), and the patient's name and record go into its slots."""

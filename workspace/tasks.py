@@ -1,4 +1,4 @@
-"""Thin Celery tasks for the nurse's pages."""
+"""Thin Celery tasks for the workspace's pages."""
 
 from celery import shared_task
 from django.utils import timezone

@@ -8,8 +8,8 @@ as sent (the contract in base.py), and the loss is logged.
 
 A failure's text is the status code and our own words for it, never what the server sent: the
 text becomes the reason a channel stopped working, shown to the patient and in the nurse's
-flag, and a server's body is whatever that server chose to say (issue 12). The body goes to
-the debug log, shortened, for the operator.
+flag, and a server's body is whatever that server chose to say. The body goes to the debug
+log, shortened, for the operator.
 """
 
 import logging

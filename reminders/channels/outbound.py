@@ -1,7 +1,7 @@
 """Every HTTP request the app makes leaves through this module: web push and the SMS provider.
 
 A patient chooses the push endpoint the worker POSTs to, and any host name can resolve to any
-address. So (issue 12, server-side request forgery):
+address. So, against server-side request forgery:
 
 - A request goes only to a configured destination: a browser push service (a host or suffix of
   PUSH_SERVICE_HOSTS) over https on port 443, or the scheme, host and port of SMS_HTTP_URL.

@@ -1,5 +1,5 @@
 """Messages to nurses: an immediate one for each urgent flag, and one digest a day of new
-flags (issue 4). Both are outbox rows with idempotency keys, so a repeat writes nothing."""
+flags. Both are outbox rows with idempotency keys, so a repeat writes nothing."""
 
 from datetime import datetime, time, timedelta
 

@@ -103,7 +103,7 @@ def patient_record(status: int = 200) -> dict[str, int | str]:
     return {**patient_page(status), "patient_b": 404}
 
 
-def nurse_page(status: int = 200) -> dict[str, int | str]:
+def nurses_only(status: int = 200) -> dict[str, int | str]:
     """A nurse's page without a record id: both nurses have one."""
     return {
         "anonymous": LOGIN,
@@ -118,12 +118,12 @@ def nurse_page(status: int = 200) -> dict[str, int | str]:
 
 def nurse_record(status: int = 200) -> dict[str, int | str]:
     """Something of clinic X for its nurse: clinic Y's nurse is a stranger (404)."""
-    return {**nurse_page(status), "nurse_y": 404}
+    return {**nurses_only(status), "nurse_y": 404}
 
 
-def staff_page(status: int = 200) -> dict[str, int | str]:
+def nurses_and_admins(status: int = 200) -> dict[str, int | str]:
     """Readable by nurses and clinic admins (the regimen library and templates)."""
-    return {**nurse_page(status), "admin_x": status, "admin_y": status}
+    return {**nurses_only(status), "admin_x": status, "admin_y": status}
 
 
 def admin_page(status: int = 200) -> dict[str, int | str]:
@@ -214,8 +214,8 @@ ROWS: dict[str, Row] = {
     # An invitation's link is its own key; a made-up one is refused the same way for all.
     "accounts:invitation_accept": Row(everyone(404), args=lambda world: ["not-a-real-token"]),
     # The nurse's and the clinic admin's pages.
-    "clinics:dashboard": Row(nurse_page()),
-    "clinics:dashboard_csv": Row(nurse_page()),
+    "clinics:dashboard": Row(nurses_only()),
+    "clinics:dashboard_csv": Row(nurses_only()),
     "clinics:patient_record": Row(nurse_record(), args=obj("patient")),
     "clinics:visit_report": Row(nurse_record(), args=obj("patient")),
     # The nurse's actions on patient A (active: a daily loading then monthly, one dose taken).
@@ -231,7 +231,7 @@ ROWS: dict[str, Row] = {
     "care:entered_in_error_latest": Row(nurse_record(302), args=obj("prescription")),
     "care:clinic_dose": Row(nurse_record(), args=obj("planned")),
     "care:entered_in_error": Row(nurse_record(), args=obj("taken")),
-    "flag_queue:list": Row(nurse_page()),
+    "flag_queue:list": Row(nurses_only()),
     "flag_queue:detail": Row(nurse_record(), args=obj("flag")),
     # An empty note is refused: the flag page comes back with the message (nothing saved).
     "flag_queue:resolve": Row(
@@ -276,8 +276,10 @@ ROWS: dict[str, Row] = {
         method="post",
         form=lambda world: reverse("clinics:people"),
     ),
-    "regimens:list": Row(staff_page()),
-    "regimens:detail": Row({**staff_page(), "nurse_y": 404, "admin_y": 404}, args=obj("template")),
+    "regimens:list": Row(nurses_and_admins()),
+    "regimens:detail": Row(
+        {**nurses_and_admins(), "nurse_y": 404, "admin_y": 404}, args=obj("template")
+    ),
     # Editing templates is the clinic admin's; the one here is clinic X's and is not retired,
     # so "restore" has nothing to do and goes back to it with a message.
     "regimens:copy": Row(admin_record(), args=obj("template")),

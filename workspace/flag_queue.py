@@ -26,7 +26,7 @@ class Who:
     UNASSIGNED = "unassigned"
 
 
-def flags_of_staff(user) -> QuerySet[Flag]:
+def flags_visible_to(user) -> QuerySet[Flag]:
     """Every flag, open or resolved, of the patients of the nurse's clinics; none for anyone
     else. Another clinic's flag is simply not found (404)."""
     if not user.is_authenticated or not user.is_nurse:
@@ -40,7 +40,7 @@ def flags_of_staff(user) -> QuerySet[Flag]:
 
 def flag_queue(user, *, who: str = Who.ALL, cause: str = "", patient_id: int | None = None):
     """Open flags, most urgent first, then the oldest first."""
-    flags = flags_of_staff(user).filter(resolved_at__isnull=True)
+    flags = flags_visible_to(user).filter(resolved_at__isnull=True)
     if who == Who.MINE:
         flags = flags.filter(assigned_to=user)
     elif who == Who.UNASSIGNED:
@@ -53,7 +53,7 @@ def flag_queue(user, *, who: str = Who.ALL, cause: str = "", patient_id: int | N
 
 
 def open_flag_count(user) -> int:
-    return flags_of_staff(user).filter(resolved_at__isnull=True).count()
+    return flags_visible_to(user).filter(resolved_at__isnull=True).count()
 
 
 def colleagues_for(flag: Flag) -> QuerySet[User]:

@@ -22,7 +22,8 @@ from workspace.views import (
     status,
 )
 
-clinic_patterns = [
+# The dashboard, a patient's record and report, People and the clinic's settings.
+workspace_patterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/patients.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     path("patients/<int:patient_id>/", record.patient_record, name="patient_record"),
@@ -62,7 +63,7 @@ flag_queue_patterns = [
 ]
 
 # The actions on a patient.
-care_patterns = [
+action_patterns = [
     path("patients/<int:patient_id>/prescribe/", prescribe.prescribe, name="prescribe"),
     path("patients/<int:patient_id>/labs/record/", labs.lab_record, name="lab_record"),
     path("prescriptions/<int:prescription_id>/end-phase/", phases.phase_end, name="phase_end"),
@@ -93,8 +94,8 @@ care_patterns = [
 ]
 
 urlpatterns = [
-    path("", include((clinic_patterns, "clinics"))),
+    path("", include((workspace_patterns, "clinics"))),
     path("regimens/", include((regimen_patterns, "regimens"))),
     path("flags/", include((flag_queue_patterns, "flag_queue"))),
-    path("", include((care_patterns, "care"))),
+    path("", include((action_patterns, "care"))),
 ]

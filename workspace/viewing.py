@@ -5,11 +5,11 @@ or dose it shows) here, and nowhere else: the look-up is scoped to the nurse's c
 (section 5; anything else answers 404, exactly as a record that does not exist), and the
 VIEW row naming the patient is written before the page is worked out, so no page can show a
 patient without its row. Pages listing patients (the dashboard, the flag queue, People) pass
-the patients they show to `staff_patients_listed`: one row per patient, in one INSERT.
+the patients they show to `workspace_patients_listed`: one row per patient, in one INSERT.
 
-`tests/test_staff_views_audited.py` walks every URL pattern a nurse or clinic admin can
+`tests/test_workspace_views_audited.py` walks every URL pattern a nurse or clinic admin can
 open and fails when a page shows a patient's data without a row for that patient, or when a
-new staff page has not been classified.
+new page has not been classified.
 
 The scope is the clinics' rule (`clinics.selectors.patients_visible_to`) and the log is the
 audit app's, which knows nothing of who may see whom; the pages join the two here.
@@ -34,7 +34,7 @@ M = TypeVar("M", bound=Model)
 QUERY_KEPT = 500
 
 
-def staff_patient_view(
+def workspace_patient_view(
     request: HttpRequest, patient_id: int, *, summary: str | Callable[[Patient], str] = ""
 ) -> Patient:
     """The patient `patient_id` if the nurse may see them (404 otherwise), with the VIEW row
@@ -42,11 +42,11 @@ def staff_patient_view(
     words depend on the patient (a period in their time zone) passes a function of them."""
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
     text = summary(patient) if callable(summary) else summary
-    staff_patients_listed(request, [patient.pk], summary=text)
+    workspace_patients_listed(request, [patient.pk], summary=text)
     return patient
 
 
-def staff_object_view(
+def workspace_object_view(
     request: HttpRequest, queryset: QuerySet[M], pk: int, *, patient: str, summary: str = ""
 ) -> M:
     """The object `pk` of `queryset` whose patient (at the look-up path `patient`, such as
@@ -55,11 +55,11 @@ def staff_object_view(
     scoped = queryset.filter(**{f"{patient}__in": patients_visible_to(request.user)})
     found = get_object_or_404(scoped, pk=pk)
     patient_id = attrgetter(patient.replace("__", ".") + "_id")(found)
-    staff_patients_listed(request, [patient_id], summary=summary)
+    workspace_patients_listed(request, [patient_id], summary=summary)
     return found
 
 
-def staff_patients_listed(
+def workspace_patients_listed(
     request: HttpRequest,
     patient_ids: Iterable[int],
     *,

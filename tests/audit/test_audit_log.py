@@ -13,7 +13,7 @@ from audit.models import AuditEvent, AuditLogIsAppendOnly
 pytestmark = pytest.mark.django_db
 
 
-def test_a_staff_view_of_a_patient_record_is_audited(verified_client, nurse, patient):
+def test_a_workspace_view_of_a_patient_record_is_audited(verified_client, nurse, patient):
     verified_client(nurse).get(reverse("clinics:patient_record", args=[patient.pk]))
     event = AuditEvent.objects.get()
     assert (event.actor, event.action, event.patient) == (nurse, "view", patient)

@@ -3,6 +3,6 @@
 A view fetches what it shows through `workspace.viewing` (another clinic's record: 404, every
 look-up audited as a view of the patient's data), validates a form, calls one service, and
 says what happened. The actions on a patient (`prescribe`, `labs`, `phases`, `status`,
-`doses`) are for nurses only (`common.nurse_page`) and go back to the patient's record with a
-message; `common` holds what they share.
+`doses`) are for nurses only (`actions.nurses_only`) and go back to the patient's record with
+a message; `actions` holds what they share.
 """

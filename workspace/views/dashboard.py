@@ -17,7 +17,7 @@ from schedules import scheduler
 from workspace import dashboard as board
 from workspace import page_cache
 from workspace.forms.dashboard import DashboardFilterForm
-from workspace.viewing import staff_patients_listed
+from workspace.viewing import workspace_patients_listed
 
 PAGE_SIZE = 50
 # Columns whose first click sorts the largest first: what needs a look comes to the top.
@@ -66,7 +66,7 @@ def dashboard(request):
         keep=keep and personal is not None,
     )
     # Kept or worked out now, the page shows these patients: each view is audited.
-    staff_patients_listed(request, page.patient_ids, summary="Listed on the patients dashboard")
+    workspace_patients_listed(request, page.patient_ids, summary="Listed on the patients dashboard")
     return HttpResponse(page.html)
 
 
@@ -104,7 +104,7 @@ def dashboard_csv(request):
     patients = board.dashboard_patients(request.user, search=filters["q"], cause=filters["cause"])
     rows = _all_rows(patients, filters, now)
     # An export is a disclosure: a row for each patient in it.
-    staff_patients_listed(
+    workspace_patients_listed(
         request,
         [row.patient.pk for row in rows],
         summary="Exported in the patients list (CSV)",

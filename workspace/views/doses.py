@@ -11,13 +11,13 @@ from schedules.models import INJECTED_ROUTES, InjectionEvent, LabResult, Prescri
 from schedules.scheduler import zone_for
 from schedules.services import injection_event_enter_in_error, injection_event_log_in_clinic
 from workspace.forms.actions import ClinicDoseForm, EnteredInErrorForm
-from workspace.views.common import (
+from workspace.views.actions import (
     add_service_error,
     back_to_record,
     context_for,
     event_for,
     local_now,
-    nurse_page,
+    nurses_only,
     prescription_for,
     render_in_zone,
     when_text,
@@ -27,7 +27,7 @@ Status = InjectionEvent.Status
 LOGGED = (Status.TAKEN, Status.SKIPPED)
 
 
-@nurse_page
+@nurses_only
 def clinic_dose_next(request, prescription_id: int):
     """The dose to give now (as the patient's Today page finds it), for the actions list."""
     rx = prescription_for(request, prescription_id)
@@ -39,7 +39,7 @@ def clinic_dose_next(request, prescription_id: int):
     return redirect("care:clinic_dose", event_id=event.pk)
 
 
-@nurse_page
+@nurses_only
 def clinic_dose(request, event_id: int):
     event = event_for(request, event_id)
     rx, patient = event.prescription, event.prescription.patient
@@ -105,7 +105,7 @@ def _given_message(rx, event: InjectionEvent) -> str:
     return text
 
 
-@nurse_page
+@nurses_only
 def entered_in_error_latest(request, prescription_id: int):
     """The latest logged dose: the only one that can be undone (later ones first)."""
     rx = prescription_for(request, prescription_id)
@@ -116,7 +116,7 @@ def entered_in_error_latest(request, prescription_id: int):
     return redirect("care:entered_in_error", event_id=latest.pk)
 
 
-@nurse_page
+@nurses_only
 def entered_in_error(request, event_id: int):
     event = event_for(request, event_id)
     rx, patient = event.prescription, event.prescription.patient

@@ -18,7 +18,7 @@ from flags.services import flag_assign, flag_resolve
 from workspace import flag_queue
 from workspace.dashboard import dashboard_rows
 from workspace.forms.flags import FlagAssignForm, FlagResolveForm, QueueFilterForm
-from workspace.viewing import staff_object_view, staff_patients_listed
+from workspace.viewing import workspace_object_view, workspace_patients_listed
 
 PAGE_SIZE = 50
 
@@ -36,7 +36,7 @@ def list(request):
     )
     page = Paginator(flags, PAGE_SIZE).get_page(request.GET.get("page"))
     patient = page.object_list[0].patient if filters["patient"] and page.object_list else None
-    staff_patients_listed(
+    workspace_patients_listed(
         request, [flag.patient_id for flag in page.object_list], summary="Listed in the flag queue"
     )
     context = {
@@ -99,9 +99,9 @@ def assign(request, flag_id: int):
 def _flag(request, flag_id: int, summary: str) -> Flag:
     """A flag of the nurse's clinics (404 otherwise); its patient's data is on every page
     that follows, so the look-up is audited."""
-    return staff_object_view(
+    return workspace_object_view(
         request,
-        flag_queue.flags_of_staff(request.user),
+        flag_queue.flags_visible_to(request.user),
         flag_id,
         patient="patient",
         summary=summary,

@@ -10,13 +10,13 @@ from flags.selectors import flags_open_for_staff
 from schedules.models import LabResult
 from schedules.services import lab_result_enter, lab_taken_on_bound
 from workspace.forms.actions import LabRecordForm
-from workspace.views.common import (
+from workspace.views.actions import (
     add_service_error,
     back_to_record,
     context_for,
     current_prescription_of,
     local_now,
-    nurse_page,
+    nurses_only,
     patient_for,
     render_in_zone,
 )
@@ -24,7 +24,7 @@ from workspace.views.common import (
 LAB_FLAG_CAUSES = ("b12_deficient", "b12_borderline", "homocysteine_high", "platelets_low")
 
 
-@nurse_page
+@nurses_only
 def lab_record(request, patient_id: int):
     patient = patient_for(request, patient_id)
     context = context_for(patient, current_prescription_of(patient))

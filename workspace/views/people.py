@@ -16,7 +16,7 @@ from accounts.decorators import role_required
 from accounts.models import User
 from clinics import selectors, services
 from workspace.forms.people import InvitationForm
-from workspace.viewing import staff_patients_listed
+from workspace.viewing import workspace_patients_listed
 
 ADMIN = User.Role.CLINIC_ADMIN
 
@@ -28,7 +28,7 @@ def people(request):
         return render(request, "workspace/no_clinic.html")
     people = list(selectors.people_of(clinic).annotate(patient_pk=F("patient__pk")))
     # Patients' names, addresses and last sign-in are their data: each listing is audited.
-    staff_patients_listed(
+    workspace_patients_listed(
         request,
         [person.patient_pk for person in people if person.patient_pk is not None],
         summary="Listed on the People page",

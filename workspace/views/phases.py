@@ -10,13 +10,13 @@ from schedules import bounds
 from schedules.models import EndKind, InjectionEvent, Prescription
 from schedules.services import PhaseChoice, prescription_phase_change, prescription_phase_end
 from workspace.forms.actions import IntervalChangeForm, PhaseEndForm
-from workspace.views.common import (
+from workspace.views.actions import (
     add_service_error,
     back_to_record,
     context_for,
     day_text,
     local_now,
-    nurse_page,
+    nurses_only,
     prescription_for,
     render_in_zone,
     when_text,
@@ -25,7 +25,7 @@ from workspace.views.common import (
 Status = InjectionEvent.Status
 
 
-@nurse_page
+@nurses_only
 def phase_end(request, prescription_id: int):
     rx = prescription_for(request, prescription_id)
     context = context_for(rx.patient, rx)
@@ -104,7 +104,7 @@ def _next_phase_text(rx, phase, following) -> str:
     }
 
 
-@nurse_page
+@nurses_only
 def interval_change(request, prescription_id: int):
     rx = prescription_for(request, prescription_id)
     context = context_for(rx.patient, rx)

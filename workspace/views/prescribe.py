@@ -11,13 +11,13 @@ from schedules.models import Prescription
 from schedules.selectors import regimens_visible_to
 from schedules.services import prescription_preview, prescription_start
 from workspace.forms.actions import PrescribeForm
-from workspace.views.common import (
+from workspace.views.actions import (
     add_service_error,
     back_to_record,
     context_for,
     current_prescription_of,
     local_now,
-    nurse_page,
+    nurses_only,
     patient_for,
     render_in_zone,
     when_text,
@@ -28,7 +28,7 @@ RUNNING = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED)
 MAX_ID_DIGITS = 18
 
 
-@nurse_page
+@nurses_only
 def prescribe(request, patient_id: int):
     patient = patient_for(request, patient_id)
     current = current_prescription_of(patient)

@@ -6,14 +6,14 @@ from django.utils import timezone
 from accounts.decorators import role_required
 from accounts.models import User
 from workspace import record_page
-from workspace.viewing import staff_patient_view
+from workspace.viewing import workspace_patient_view
 
 
 @role_required(User.Role.NURSE)
 def patient_record(request, patient_id: int):
     """One patient at a glance: treatment, adherence, doses, flags, labs, symptoms and the
     audit trail. Read-only here; every view is audited."""
-    patient = staff_patient_view(request, patient_id, summary="Viewed patient record")
+    patient = workspace_patient_view(request, patient_id, summary="Viewed patient record")
     body = record_page.record_body(
         patient,
         now=timezone.now(),

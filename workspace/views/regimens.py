@@ -21,10 +21,10 @@ from schedules.scheduler import zone_for
 from schedules.selectors import regimens_listed_for
 from workspace.forms.preview import PreviewForm
 
-STAFF = (User.Role.NURSE, User.Role.CLINIC_ADMIN)
+WORKSPACE_ROLES = (User.Role.NURSE, User.Role.CLINIC_ADMIN)
 
 
-@role_required(*STAFF)
+@role_required(*WORKSPACE_ROLES)
 def list(request):
     regimens = regimens_listed_for(request.user)
     context = {
@@ -35,7 +35,7 @@ def list(request):
     return render(request, "workspace/regimens/list.html", context)
 
 
-@role_required(*STAFF)
+@role_required(*WORKSPACE_ROLES)
 def detail(request, regimen_id: int):
     """A regimen's phases and, for a chosen start, time and zone, its dated schedule: the
     same code as `manage.py schedule_preview`."""

@@ -10,7 +10,7 @@ from accounts.models import User
 from clinics.models import Patient
 from workspace import record
 from workspace.forms.report import ReportPeriodForm
-from workspace.viewing import staff_patient_view
+from workspace.viewing import workspace_patient_view
 
 
 @role_required(User.Role.NURSE)
@@ -35,7 +35,7 @@ def visit_report(request, patient_id: int):
             return "Viewed visit report (the period asked for was refused)"
         return f"Viewed visit report {shown[0].isoformat()} to {shown[1].isoformat()}"
 
-    patient = staff_patient_view(request, patient_id, summary=viewed)
+    patient = workspace_patient_view(request, patient_id, summary=viewed)
     first, last = ReportPeriodForm.default_period(record.local_today(patient, now))
     form.initial = {"from": first, "to": last}
     shown = period(patient)

@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy
 from schedules.models import EndKind, InjectionEvent, Prescription
 from schedules.services import prescription_pause, prescription_resume, prescription_stop
 from workspace.forms.actions import ReasonForm
-from workspace.views.common import (
+from workspace.views.actions import (
     add_service_error,
     back_to_record,
     context_for,
-    nurse_page,
+    nurses_only,
     prescription_for,
     render_in_zone,
     when_text,
@@ -26,7 +26,7 @@ from workspace.views.common import (
 Status = Prescription.Status
 
 
-@nurse_page
+@nurses_only
 def pause(request, prescription_id: int):
     return _reason_page(
         request,
@@ -40,7 +40,7 @@ def pause(request, prescription_id: int):
     )
 
 
-@nurse_page
+@nurses_only
 def resume(request, prescription_id: int):
     return _reason_page(
         request,
@@ -54,7 +54,7 @@ def resume(request, prescription_id: int):
     )
 
 
-@nurse_page
+@nurses_only
 def stop(request, prescription_id: int):
     return _reason_page(
         request,

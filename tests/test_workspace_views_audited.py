@@ -1,14 +1,14 @@
-"""Every staff view of a patient's data is written down in the audit log (issue 12, item 4).
+"""Every view of a patient's data by a nurse or clinic admin is written down in the audit log.
 
 Every URL pattern (the rows of tests/test_every_url.py, which every pattern must have) is
 asked for by every member of staff who has passed two-factor, with the same bodies and CSRF
 tokens as there. Whenever an answer shows a patient's words (name, address, a lab value, a
 note: `access_world.MARKS`), that request must have written a VIEW row for that patient,
 by that person. A page staff can open must be classified in STAFF_PAGES, as showing patients
-or not, and is held to it: a new staff page fails here until someone decides, and a page
-said to show no patient fails the day it shows one.
+or not, and is held to it: a new page fails here until someone decides, and a page said to
+show no patient fails the day it shows one.
 
-The one way a staff view gets a patient is `workspace.viewing`, which writes the row.
+The one way a workspace page gets a patient is `workspace.viewing`, which writes the row.
 """
 
 import pytest
@@ -112,7 +112,7 @@ def _owners_by_patient(world: World) -> dict[int, str]:
 
 
 @pytest.mark.parametrize("name", sorted(STAFF_PAGES))
-def test_a_staff_page_showing_a_patient_has_written_a_view_row_for_them(world, name):
+def test_every_page_showing_staff_a_patient_has_written_a_view_row_for_them(world, name):
     owners = _owners_by_patient(world)
     seen: dict[str, set[str]] = {}
     with time_machine.travel(NOW, tick=False):

@@ -1,4 +1,5 @@
-"""What every nurse action page shares: the door, the scoped look-ups and the context."""
+"""What the actions on a patient share (prescribe, labs, phases, status, doses): the door,
+the scoped look-ups and the context. It holds no page of its own."""
 
 from datetime import date, datetime
 
@@ -12,19 +13,19 @@ from accounts.models import User
 from clinics.models import Patient
 from schedules import scheduler
 from schedules.models import InjectionEvent, Prescription
-from workspace.viewing import staff_object_view, staff_patient_view
+from workspace.viewing import workspace_object_view, workspace_patient_view
 
 RUNNING_FIRST = (Prescription.Status.ACTIVE, Prescription.Status.PAUSED)
 
 
-def nurse_page(view):
+def nurses_only(view):
     """Nurses only (other roles 403, anonymous to sign-in)."""
     return role_required(User.Role.NURSE)(view)
 
 
 def patient_for(request, patient_id: int) -> Patient:
     """The patient in the nurse's scope (404 otherwise); the view is audited."""
-    return staff_patient_view(request, patient_id)
+    return workspace_patient_view(request, patient_id)
 
 
 def prescription_for(request, prescription_id: int) -> Prescription:
@@ -32,7 +33,7 @@ def prescription_for(request, prescription_id: int) -> Prescription:
     prescriptions = Prescription.objects.select_related(
         "patient__user", "patient__clinic", "medication"
     )
-    return staff_object_view(request, prescriptions, prescription_id, patient="patient")
+    return workspace_object_view(request, prescriptions, prescription_id, patient="patient")
 
 
 def event_for(request, event_id: int) -> InjectionEvent:
@@ -40,7 +41,7 @@ def event_for(request, event_id: int) -> InjectionEvent:
     events = InjectionEvent.objects.select_related(
         "phase", "prescription__medication", "prescription__patient__user", "logged_by"
     )
-    return staff_object_view(request, events, event_id, patient="prescription__patient")
+    return workspace_object_view(request, events, event_id, patient="prescription__patient")
 
 
 def current_prescription_of(patient: Patient) -> Prescription | None:

@@ -1,12 +1,12 @@
 """The patient's inbox: every reminder sent to the app's own inbox, newest first, and one
 message, marked read as it is opened."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.decorators import role_required
 from accounts.models import User
+from config.pagination import page_of
 from reminders import selectors
 from reminders.services import channels as channel_services
 from reminders.services.relevance import zone_of_user
@@ -17,9 +17,7 @@ INBOX_PAGE_SIZE = 20
 
 @role_required(PATIENT)
 def inbox(request):
-    page = Paginator(selectors.inbox_of(request.user), INBOX_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_of(request, selectors.inbox_of(request.user), size=INBOX_PAGE_SIZE)
     context = {"page": page, "zone": zone_of_user(request.user)}
     return render(request, "portal/inbox.html", context)
 

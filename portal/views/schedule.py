@@ -5,10 +5,10 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import formats, timezone
 
+from config.pagination import page_of
 from portal.views.today import patient_page, what_to_take
 from schedules import scheduler, selectors
 from schedules.models import InjectionEvent
@@ -52,7 +52,7 @@ def schedule(request, patient):
 @patient_page
 def history(request, patient):
     events = selectors.history_events(_prescription_ids(request.user))
-    page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, events, size=HISTORY_PAGE_SIZE)
     context = {"patient": patient, "page": page, "rows": [_row(event) for event in page]}
     return render(request, "portal/history.html", context)
 

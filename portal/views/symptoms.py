@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics.selectors import patient_of
+from config.pagination import page_of
 from flags.models import SymptomReport
 from flags.selectors import symptom_reports_of
 from flags.services import symptom_report_create
@@ -35,9 +35,7 @@ def report(request):
         else:
             messages.success(request, _("Thank you. Your report is saved."))
             return redirect("symptoms:detail", report_id=saved.pk)
-    page = Paginator(symptom_reports_of(patient), REPORTS_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_of(request, symptom_reports_of(patient), size=REPORTS_PAGE_SIZE)
     page.object_list = [_labelled(item) for item in page.object_list]
     context = {"form": form, "patient": patient, "page": page}
     return render(request, "portal/symptom_report.html", context)

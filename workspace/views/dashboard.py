@@ -4,7 +4,6 @@ import io
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.decorators import role_required
 from accounts.models import User
 from clinics import selectors
+from config.pagination import page_of
 from schedules import scheduler
 from workspace import dashboard as board
 from workspace import page_cache
@@ -76,10 +76,10 @@ def _table(request, filters: dict) -> dict:
     patients = board.dashboard_patients(request.user, search=filters["q"], cause=filters["cause"])
     if _needs_every_row(filters):
         rows = _all_rows(patients, filters, now)
-        page = Paginator(rows, PAGE_SIZE).get_page(_page_number(request))
+        page = page_of(request, rows, size=PAGE_SIZE, number=_page_number(request))
     else:
         # By name with no computed filter: only the page's patients need their figures.
-        page = Paginator(patients, PAGE_SIZE).get_page(_page_number(request))
+        page = page_of(request, patients, size=PAGE_SIZE, number=_page_number(request))
         page.object_list = board.dashboard_rows(page.object_list, now=now)
     return {
         "page": page,
@@ -91,7 +91,8 @@ def _table(request, filters: dict) -> dict:
 
 
 def _page_number(request) -> str:
-    """The page asked for, as Paginator.get_page reads it (anything else is page 1)."""
+    """The page asked for, digits only (anything else is page 1): it is part of the key the
+    table is kept under."""
     number = request.GET.get("page", "")
     return number if number.isdigit() and len(number) < 7 else "1"
 

@@ -4,7 +4,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import role_required
 from accounts.models import User
+from config.pagination import page_of
 from flags.models import Flag, SymptomReport
 from flags.services import flag_assign, flag_resolve
 from workspace import flag_queue
@@ -34,7 +34,7 @@ def list(request):
     flags = flag_queue.flag_queue(
         request.user, who=filters["who"], cause=filters["cause"], patient_id=filters["patient"]
     )
-    page = Paginator(flags, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, flags, size=PAGE_SIZE)
     patient = page.object_list[0].patient if filters["patient"] and page.object_list else None
     workspace_patients_listed(
         request, [flag.patient_id for flag in page.object_list], summary="Listed in the flag queue"

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASE_URL = "https://b12.example.org"
-NEW_PASSWORD = "a-long-unguessable-passphrase"
 
 
 def invite(clinic, admin, *, email="ada@example.org", role="nurse", now=NOW, **extra):
